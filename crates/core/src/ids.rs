@@ -1,0 +1,146 @@
+//! Identifier newtypes. Each is built by `parse`, which states precisely what is wrong.
+
+use std::fmt;
+
+/// The longest identifier the interchange format allows.
+pub const MAX_ID_LEN: usize = 128;
+
+/// Why an identifier was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum IdError {
+    /// The identifier is the empty string.
+    #[error("must not be empty")]
+    Empty,
+    /// The identifier is longer than [`MAX_ID_LEN`] characters.
+    #[error("is {0} characters long; at most 128 are allowed")]
+    TooLong(usize),
+    /// The identifier holds a character outside `[A-Za-z0-9._:-]`.
+    #[error("contains `{0}`; only letters A-Z a-z, digits and . _ : - are allowed")]
+    BadChar(char),
+}
+
+/// Checks the character set and length shared by event ids and case ids (`events.md`).
+fn check_id(s: &str) -> Result<(), IdError> {
+    if s.is_empty() {
+        return Err(IdError::Empty);
+    }
+    let n = s.chars().count();
+    if n > MAX_ID_LEN {
+        return Err(IdError::TooLong(n));
+    }
+    if let Some(c) = s
+        .chars()
+        .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+    {
+        return Err(IdError::BadChar(c));
+    }
+    Ok(())
+}
+
+macro_rules! id_type {
+    ($(#[$doc:meta])* $name:ident) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        #[serde(transparent)]
+        pub struct $name(String);
+
+        impl $name {
+            /// Parses an identifier: 1–128 characters of `[A-Za-z0-9._:-]`.
+            pub fn parse(s: &str) -> Result<Self, IdError> {
+                check_id(s).map(|()| Self(s.to_owned()))
+            }
+
+            /// The identifier as sent.
+            pub fn as_str(&self) -> &str {
+                &self.0
+            }
+        }
+
+        impl fmt::Display for $name {
+            fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+                f.write_str(&self.0)
+            }
+        }
+    };
+}
+
+id_type!(
+    /// An event id chosen by the sender; unique across the whole log.
+    EventId
+);
+id_type!(
+    /// A case id (案件编号) as the case-handling system knows it.
+    CaseId
+);
+
+/// A free-form reference that must be a non-empty, printable string of at most 128 characters:
+/// subject, unit and officer ids. The interchange format fixes no character set for them, so we
+/// refuse only what cannot be a sensible id (empty, over-long, control characters).
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
+pub struct Ref(String);
+
+/// Why a reference was refused.
+#[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
+pub enum RefError {
+    /// The reference is the empty string (or only spaces).
+    #[error("must not be empty")]
+    Empty,
+    /// The reference is longer than [`MAX_ID_LEN`] characters.
+    #[error("is {0} characters long; at most 128 are allowed")]
+    TooLong(usize),
+    /// The reference holds a control character.
+    #[error("contains a control character")]
+    Control,
+}
+
+impl Ref {
+    /// Parses a subject, unit or officer reference.
+    pub fn parse(s: &str) -> Result<Self, RefError> {
+        if s.trim().is_empty() {
+            return Err(RefError::Empty);
+        }
+        let n = s.chars().count();
+        if n > MAX_ID_LEN {
+            return Err(RefError::TooLong(n));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(RefError::Control);
+        }
+        Ok(Self(s.to_owned()))
+    }
+
+    /// The reference as sent.
+    pub fn as_str(&self) -> &str {
+        &self.0
+    }
+}
+
+impl fmt::Display for Ref {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.0)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn ids_follow_the_character_set() {
+        assert!(EventId::parse("e-000123").is_ok());
+        assert!(CaseId::parse("C2026-0001:a_b.c").is_ok());
+        assert_eq!(EventId::parse(""), Err(IdError::Empty));
+        assert_eq!(EventId::parse("a b"), Err(IdError::BadChar(' ')));
+        assert_eq!(CaseId::parse("案1"), Err(IdError::BadChar('案')));
+        assert_eq!(EventId::parse(&"x".repeat(129)), Err(IdError::TooLong(129)));
+        assert!(EventId::parse(&"x".repeat(128)).is_ok());
+    }
+
+    #[test]
+    fn refs_refuse_only_nonsense() {
+        assert!(Ref::parse("派出所-1").is_ok());
+        assert_eq!(Ref::parse("  "), Err(RefError::Empty));
+        assert_eq!(Ref::parse("a\nb"), Err(RefError::Control));
+    }
+}
