@@ -15,7 +15,9 @@ use crate::time::{format_instant, parse_instant};
 pub const MAX_FUTURE_SKEW: SignedDuration = SignedDuration::from_mins(5);
 
 /// The top-level keys of an event; any other key is refused rather than silently dropped.
-const TOP_LEVEL_KEYS: &[&str] = &["id", "type", "case", "subject", "at", "unit", "officer", "data"];
+const TOP_LEVEL_KEYS: &[&str] = &[
+    "id", "type", "case", "subject", "at", "unit", "officer", "data",
+];
 
 /// One event of the interchange format v1, validated.
 #[derive(Debug, Clone, PartialEq)]
@@ -51,7 +53,11 @@ pub struct FieldError {
 
 impl FieldError {
     fn new(field: impl Into<String>, code: &'static str, message: impl Into<String>) -> Self {
-        Self { field: field.into(), code, message: message.into() }
+        Self {
+            field: field.into(),
+            code,
+            message: message.into(),
+        }
     }
 }
 
@@ -67,7 +73,11 @@ impl Event {
     /// Parses and validates one event, collecting every problem rather than stopping at the first.
     pub fn parse(value: &Value, opts: ParseOptions) -> Result<Self, Vec<FieldError>> {
         let Some(obj) = value.as_object() else {
-            return Err(vec![FieldError::new("", "not_object", "事件必须是 JSON 对象")]);
+            return Err(vec![FieldError::new(
+                "",
+                "not_object",
+                "事件必须是 JSON 对象",
+            )]);
         };
         let mut errs = Vec::new();
 
@@ -83,12 +93,24 @@ impl Event {
 
         let id = required_str(obj, "id", &mut errs).and_then(|s| {
             EventId::parse(s)
-                .map_err(|e| errs.push(FieldError::new("id", "invalid_id", format!("事件编号 `{s}` {}", zh_id_error(&e)))))
+                .map_err(|e| {
+                    errs.push(FieldError::new(
+                        "id",
+                        "invalid_id",
+                        format!("事件编号 `{s}` {}", zh_id_error(&e)),
+                    ))
+                })
                 .ok()
         });
         let case = required_str(obj, "case", &mut errs).and_then(|s| {
             CaseId::parse(s)
-                .map_err(|e| errs.push(FieldError::new("case", "invalid_id", format!("案件编号 `{s}` {}", zh_id_error(&e)))))
+                .map_err(|e| {
+                    errs.push(FieldError::new(
+                        "case",
+                        "invalid_id",
+                        format!("案件编号 `{s}` {}", zh_id_error(&e)),
+                    ))
+                })
                 .ok()
         });
         let event_type = required_str(obj, "type", &mut errs).and_then(|s| {
@@ -130,18 +152,26 @@ impl Event {
             None | Some(Value::Null) => Map::new(),
             Some(Value::Object(m)) => m.clone(),
             Some(_) => {
-                errs.push(FieldError::new("data", "wrong_type", "data 必须是 JSON 对象"));
+                errs.push(FieldError::new(
+                    "data",
+                    "wrong_type",
+                    "data 必须是 JSON 对象",
+                ));
                 Map::new()
             }
         };
 
         if let Some(t) = &event_type {
             match (t.subject_rule(), &subject) {
-                (SubjectRule::Required, None) if matches!(obj.get("subject"), None | Some(Value::Null)) => errs.push(FieldError::new(
-                    "subject",
-                    "required",
-                    format!("`{t}` 事件必须填写 subject（人员或财物编号）"),
-                )),
+                (SubjectRule::Required, None)
+                    if matches!(obj.get("subject"), None | Some(Value::Null)) =>
+                {
+                    errs.push(FieldError::new(
+                        "subject",
+                        "required",
+                        format!("`{t}` 事件必须填写 subject（人员或财物编号）"),
+                    ))
+                }
                 (SubjectRule::Forbidden, Some(s)) => errs.push(FieldError::new(
                     "subject",
                     "subject_not_allowed",
@@ -155,9 +185,16 @@ impl Event {
         }
 
         match (id, event_type, case, at) {
-            (Some(id), Some(event_type), Some(case), Some(at)) if errs.is_empty() => {
-                Ok(Self { id, event_type, case, subject, at, unit, officer, data })
-            }
+            (Some(id), Some(event_type), Some(case), Some(at)) if errs.is_empty() => Ok(Self {
+                id,
+                event_type,
+                case,
+                subject,
+                at,
+                unit,
+                officer,
+                data,
+            }),
             _ => Err(errs),
         }
     }
@@ -251,10 +288,18 @@ fn zh_id_error(e: &crate::ids::IdError) -> String {
     }
 }
 
-fn required_str<'a>(obj: &'a Map<String, Value>, key: &str, errs: &mut Vec<FieldError>) -> Option<&'a str> {
+fn required_str<'a>(
+    obj: &'a Map<String, Value>,
+    key: &str,
+    errs: &mut Vec<FieldError>,
+) -> Option<&'a str> {
     match obj.get(key) {
         None | Some(Value::Null) => {
-            errs.push(FieldError::new(key, "required", format!("缺少必填字段 `{key}`")));
+            errs.push(FieldError::new(
+                key,
+                "required",
+                format!("缺少必填字段 `{key}`"),
+            ));
             None
         }
         Some(Value::String(s)) => Some(s),
@@ -281,7 +326,11 @@ fn optional_ref(obj: &Map<String, Value>, key: &str, errs: &mut Vec<FieldError>)
                     RefError::TooLong(n) => format!("长度为 {n}，最多 128 个字符"),
                     RefError::Control => "含有控制字符".to_owned(),
                 };
-                errs.push(FieldError::new(key, "invalid_id", format!("字段 `{key}` {why}")));
+                errs.push(FieldError::new(
+                    key,
+                    "invalid_id",
+                    format!("字段 `{key}` {why}"),
+                ));
                 None
             }
         },
@@ -314,7 +363,11 @@ fn check_field(spec: &FieldSpec, value: Option<&Value>, errs: &mut Vec<FieldErro
     let v = match value {
         None | Some(Value::Null) => {
             if spec.required {
-                errs.push(FieldError::new(path, "required", format!("缺少必填字段 `data.{}`", spec.name)));
+                errs.push(FieldError::new(
+                    path,
+                    "required",
+                    format!("缺少必填字段 `data.{}`", spec.name),
+                ));
             }
             return;
         }
@@ -324,7 +377,11 @@ fn check_field(spec: &FieldSpec, value: Option<&Value>, errs: &mut Vec<FieldErro
         FieldError::new(
             path.clone(),
             "wrong_type",
-            format!("字段 `data.{}` 应为{expected}，收到 {}", spec.name, json_kind(v)),
+            format!(
+                "字段 `data.{}` 应为{expected}，收到 {}",
+                spec.name,
+                json_kind(v)
+            ),
         )
     };
     match spec.kind {
@@ -352,7 +409,11 @@ fn check_field(spec: &FieldSpec, value: Option<&Value>, errs: &mut Vec<FieldErro
             Some(s) => errs.push(FieldError::new(
                 path.clone(),
                 "not_allowed",
-                format!("字段 `data.{}` 的值 `{s}` 不在允许范围内（{}）", spec.name, allowed.join("、")),
+                format!(
+                    "字段 `data.{}` 的值 `{s}` 不在允许范围内（{}）",
+                    spec.name,
+                    allowed.join("、")
+                ),
             )),
             None => errs.push(wrong("字符串")),
         },
@@ -364,7 +425,11 @@ fn check_field(spec: &FieldSpec, value: Option<&Value>, errs: &mut Vec<FieldErro
                 format!(
                     "字段 `data.{}` 的值 `{n}` 不在允许范围内（{}）",
                     spec.name,
-                    allowed.iter().map(i64::to_string).collect::<Vec<_>>().join("、")
+                    allowed
+                        .iter()
+                        .map(i64::to_string)
+                        .collect::<Vec<_>>()
+                        .join("、")
                 ),
             )),
             None => errs.push(wrong("整数")),
@@ -392,20 +457,29 @@ fn check_field(spec: &FieldSpec, value: Option<&Value>, errs: &mut Vec<FieldErro
             Some(s) => errs.push(FieldError::new(
                 path.clone(),
                 "invalid_date",
-                format!("字段 `data.{}` 的值 `{s}` 不是有效日期（格式 YYYY-MM-DD）", spec.name),
+                format!(
+                    "字段 `data.{}` 的值 `{s}` 不是有效日期（格式 YYYY-MM-DD）",
+                    spec.name
+                ),
             )),
             None => errs.push(wrong("日期字符串")),
         },
         FieldKind::Instant => match v.as_str() {
             Some(s) => {
                 if let Err(m) = parse_instant(s) {
-                    errs.push(FieldError::new(path.clone(), "invalid_time", format!("字段 `data.{}`：{m}", spec.name)));
+                    errs.push(FieldError::new(
+                        path.clone(),
+                        "invalid_time",
+                        format!("字段 `data.{}`：{m}", spec.name),
+                    ));
                 }
             }
             None => errs.push(wrong("时间字符串")),
         },
         FieldKind::StrArray => match v.as_array() {
-            Some(a) if a.iter().all(|x| x.as_str().is_some_and(|s| !s.trim().is_empty())) => {}
+            Some(a)
+                if a.iter()
+                    .all(|x| x.as_str().is_some_and(|s| !s.trim().is_empty())) => {}
             _ => errs.push(wrong("非空字符串数组")),
         },
         FieldKind::EventId => match v.as_str() {
@@ -414,7 +488,11 @@ fn check_field(spec: &FieldSpec, value: Option<&Value>, errs: &mut Vec<FieldErro
                     errs.push(FieldError::new(
                         path.clone(),
                         "invalid_id",
-                        format!("字段 `data.{}` 的事件编号 `{s}` {}", spec.name, zh_id_error(&e)),
+                        format!(
+                            "字段 `data.{}` 的事件编号 `{s}` {}",
+                            spec.name,
+                            zh_id_error(&e)
+                        ),
                     ));
                 }
             }

@@ -54,11 +54,19 @@ pub struct FieldSpec {
 }
 
 const fn req(name: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec { name, kind, required: true }
+    FieldSpec {
+        name,
+        kind,
+        required: true,
+    }
 }
 
 const fn opt(name: &'static str, kind: FieldKind) -> FieldSpec {
-    FieldSpec { name, kind, required: false }
+    FieldSpec {
+        name,
+        kind,
+        required: false,
+    }
 }
 
 use FieldKind::{
@@ -67,8 +75,13 @@ use FieldKind::{
 };
 use SubjectRule::{Forbidden, Optional, Required};
 
-const MEASURES: &[&str] =
-    &["detention", "arrest", "residential_surveillance", "administrative_detention", "summons"];
+const MEASURES: &[&str] = &[
+    "detention",
+    "arrest",
+    "residential_surveillance",
+    "administrative_detention",
+    "summons",
+];
 
 macro_rules! event_types {
     ($( $(#[$doc:meta])* $variant:ident = $name:literal, $zh:literal, $subject:expr, [$($field:expr),* $(,)?]; )*) => {

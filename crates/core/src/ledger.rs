@@ -26,7 +26,9 @@ impl Serialize for Instant {
 impl<'de> Deserialize<'de> for Instant {
     fn deserialize<D: serde::Deserializer<'de>>(d: D) -> Result<Self, D::Error> {
         let s = String::deserialize(d)?;
-        parse_instant(&s).map(Instant).map_err(serde::de::Error::custom)
+        parse_instant(&s)
+            .map(Instant)
+            .map_err(serde::de::Error::custom)
     }
 }
 
@@ -512,7 +514,9 @@ impl CaseLedger {
                 };
                 self.person(s).start_measure(m, at);
             }
-            T::SummonsEnded => self.person(s).end_measures(&[Measure::Summons, Measure::CompelledAppearance], at),
+            T::SummonsEnded => self
+                .person(s)
+                .end_measures(&[Measure::Summons, Measure::CompelledAppearance], at),
             T::QuestioningStarted => self.person(s).start_measure(Measure::Questioning, at),
             T::QuestioningEnded => self.person(s).end_measures(&[Measure::Questioning], at),
             T::DetentionStarted => self.person(s).start_measure(Measure::CriminalDetention, at),
@@ -537,7 +541,9 @@ impl CaseLedger {
                 p.arrest = Some("executed".into());
                 p.start_measure(Measure::Arrest, at);
             }
-            T::CustodyExtended => self.person(s).custody_extended_months += e.data_i64("months").unwrap_or(0),
+            T::CustodyExtended => {
+                self.person(s).custody_extended_months += e.data_i64("months").unwrap_or(0)
+            }
             T::BailStarted => {
                 let p = self.person(s);
                 p.in_custody = false;
@@ -554,16 +560,21 @@ impl CaseLedger {
                 };
                 p.start_measure(m, at);
             }
-            T::SurveillanceEnded => self
-                .person(s)
-                .end_measures(&[Measure::Surveillance, Measure::DesignatedSurveillance], at),
+            T::SurveillanceEnded => self.person(s).end_measures(
+                &[Measure::Surveillance, Measure::DesignatedSurveillance],
+                at,
+            ),
             T::Released => {
                 let p = self.person(s);
                 p.in_custody = false;
                 p.end_all(at);
             }
-            T::AdminDetentionStarted => self.person(s).start_measure(Measure::AdministrativeDetention, at),
-            T::AdminDetentionEnded => self.person(s).end_measures(&[Measure::AdministrativeDetention], at),
+            T::AdminDetentionStarted => self
+                .person(s)
+                .start_measure(Measure::AdministrativeDetention, at),
+            T::AdminDetentionEnded => self
+                .person(s)
+                .end_measures(&[Measure::AdministrativeDetention], at),
             T::AreaEntered => self.area_stays.push(AreaStay {
                 subject: s.to_owned(),
                 area: data_string("area"),
@@ -605,7 +616,12 @@ impl CaseLedger {
                 p.seized_at = Some(at);
                 p.set_state("seized", at);
             }
-            T::PropertySeizureExtended => self.property.entry(s.to_owned()).or_default().seizure_extended = true,
+            T::PropertySeizureExtended => {
+                self.property
+                    .entry(s.to_owned())
+                    .or_default()
+                    .seizure_extended = true
+            }
             T::PropertyStored => {
                 let p = self.property.entry(s.to_owned()).or_default();
                 if let Some(l) = data_string("location") {
@@ -616,7 +632,10 @@ impl CaseLedger {
             }
             T::PropertyCheckedOut => {
                 let p = self.property.entry(s.to_owned()).or_default();
-                p.due_back = e.data_str("due_back").and_then(|d| parse_instant(d).ok()).map(Instant);
+                p.due_back = e
+                    .data_str("due_back")
+                    .and_then(|d| parse_instant(d).ok())
+                    .map(Instant);
                 p.set_state("checked_out", at);
             }
             T::PropertyCheckedIn => {
@@ -624,9 +643,21 @@ impl CaseLedger {
                 p.due_back = None;
                 p.set_state("stored", at);
             }
-            T::PropertyReturned => self.property.entry(s.to_owned()).or_default().set_state("returned", at),
-            T::PropertyDisposed => self.property.entry(s.to_owned()).or_default().set_state("disposed", at),
-            T::PropertyTransferred => self.property.entry(s.to_owned()).or_default().set_state("transferred", at),
+            T::PropertyReturned => self
+                .property
+                .entry(s.to_owned())
+                .or_default()
+                .set_state("returned", at),
+            T::PropertyDisposed => self
+                .property
+                .entry(s.to_owned())
+                .or_default()
+                .set_state("disposed", at),
+            T::PropertyTransferred => self
+                .property
+                .entry(s.to_owned())
+                .or_default()
+                .set_state("transferred", at),
             T::FreezeStarted => {
                 self.freezes.insert(
                     s.to_owned(),
@@ -662,7 +693,10 @@ impl CaseLedger {
     }
 
     fn open_stay(&mut self, s: &str) -> Option<&mut AreaStay> {
-        self.area_stays.iter_mut().rev().find(|st| st.subject == s && st.exited_at.is_none())
+        self.area_stays
+            .iter_mut()
+            .rev()
+            .find(|st| st.subject == s && st.exited_at.is_none())
     }
 }
 
@@ -672,7 +706,11 @@ impl Person {
         self.end_all(at);
         self.measure = Some(m);
         self.measure_since = Some(at);
-        self.measures.push(MeasureSpan { measure: m, from: at, to: None });
+        self.measures.push(MeasureSpan {
+            measure: m,
+            from: at,
+            to: None,
+        });
     }
 
     fn end_measures(&mut self, which: &[Measure], at: Instant) {

@@ -4,6 +4,7 @@
 //! Architecture invariant: this crate does no IO and reads no clock. Every function that needs
 //! "now" takes it as a parameter. It knows nothing of HTTP or SQL.
 
+pub mod batch;
 pub mod chain;
 pub mod event;
 pub mod event_type;

@@ -20,10 +20,13 @@ pub fn parse_instant(s: &str) -> Result<Timestamp, String> {
     // jiff accepts a few ISO 8601 forms beyond RFC 3339; we insist on the date-time separator and
     // an explicit offset so that a local time without zone is never silently taken as UTC.
     if !s.contains(['T', 't']) {
-        return Err(format!("`{s}` 不是 RFC 3339 时间（缺少日期与时间之间的 T）"));
+        return Err(format!(
+            "`{s}` 不是 RFC 3339 时间（缺少日期与时间之间的 T）"
+        ));
     }
-    s.parse::<Timestamp>()
-        .map_err(|_| format!("`{s}` 不是带时区偏移的 RFC 3339 时间（例如 2026-03-01T10:23:00+08:00）"))
+    s.parse::<Timestamp>().map_err(|_| {
+        format!("`{s}` 不是带时区偏移的 RFC 3339 时间（例如 2026-03-01T10:23:00+08:00）")
+    })
 }
 
 /// Writes an instant as RFC 3339 in `+08:00`, with fractional seconds only when present.
@@ -48,7 +51,9 @@ pub fn from_micros(us: i64) -> Option<Timestamp> {
 
 /// Writes an instant the Chinese way for people: `2026年3月2日 10:23`.
 pub fn format_zh(ts: Timestamp) -> String {
-    ts.to_zoned(china_tz()).strftime("%Y年%-m月%-d日 %H:%M").to_string()
+    ts.to_zoned(china_tz())
+        .strftime("%Y年%-m月%-d日 %H:%M")
+        .to_string()
 }
 
 #[cfg(test)]
@@ -71,5 +76,31 @@ mod tests {
         assert!(parse_instant("2026-03-01T10:23:00").is_err());
         assert!(parse_instant("2026-03-01").is_err());
         assert!(parse_instant("yesterday").is_err());
+    }
+}
+
+/// Where "now" comes from. The server uses [`SystemClock`]; tests set a [`FixedClock`].
+pub trait Clock: Send + Sync {
+    /// The current instant.
+    fn now(&self) -> Timestamp;
+}
+
+/// The system's wall clock.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct SystemClock;
+
+impl Clock for SystemClock {
+    fn now(&self) -> Timestamp {
+        Timestamp::now()
+    }
+}
+
+/// A clock that always answers the same instant.
+#[derive(Debug, Clone, Copy)]
+pub struct FixedClock(pub Timestamp);
+
+impl Clock for FixedClock {
+    fn now(&self) -> Timestamp {
+        self.0
     }
 }

@@ -1,1 +1,120 @@
-//! placeholder
+//! Casewatch's HTTP API: ingestion, the case ledger and health, described by an OpenAPI document
+//! at `/api/v1/openapi.json`.
+//!
+//! Architecture invariant: this crate is the only one that knows HTTP and wire formats. It
+//! converts between wire types ([`wire`]) and domain/storage types at the edge, and every failure
+//! leaves as an [`error::ApiError`].
+
+use std::future::Future;
+use std::net::SocketAddr;
+use std::sync::Arc;
+
+use axum::Router;
+use axum::extract::DefaultBodyLimit;
+use casewatch_core::time::Clock;
+use casewatch_store::Store;
+use tokio::net::TcpListener;
+use tower_http::trace::TraceLayer;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
+
+pub mod error;
+pub mod routes;
+pub mod wire;
+
+/// Settings of the HTTP server.
+#[derive(Debug, Clone)]
+pub struct ServerConfig {
+    /// The largest request body accepted, in bytes (default 16 MiB); larger ones get 413.
+    pub body_limit: usize,
+}
+
+impl Default for ServerConfig {
+    fn default() -> Self {
+        Self {
+            body_limit: 16 * 1024 * 1024,
+        }
+    }
+}
+
+/// What every handler shares.
+#[derive(Clone)]
+pub struct AppState {
+    /// The database.
+    pub store: Arc<dyn Store>,
+    /// Where "now" comes from (the receiving clock of ingestion).
+    pub clock: Arc<dyn Clock>,
+    /// Server settings.
+    pub config: Arc<ServerConfig>,
+}
+
+#[derive(OpenApi)]
+#[openapi(
+    info(
+        title = "Casewatch 执法监督平台 API",
+        description = "Ingestion of case-handling events (format v1) and the case ledger.",
+        license(name = "Apache-2.0")
+    ),
+    tags(
+        (name = "events", description = "事件接入 Event ingestion"),
+        (name = "cases", description = "案件台账 Case ledger"),
+        (name = "system", description = "系统 System"),
+    )
+)]
+struct ApiDoc;
+
+/// The API routes with their OpenAPI description.
+fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(ApiDoc::openapi())
+        .routes(routes!(routes::events::post_events))
+        .routes(routes!(routes::cases::list_cases))
+        .routes(routes!(routes::cases::get_case))
+        .routes(routes!(routes::health::health))
+        .split_for_parts()
+}
+
+/// The OpenAPI document of the API.
+pub fn openapi() -> utoipa::openapi::OpenApi {
+    api().1
+}
+
+/// The complete application: API, OpenAPI document, limits and tracing.
+pub fn app(state: AppState) -> Router {
+    let (router, doc) = api();
+    let doc = Arc::new(doc);
+    router
+        .route(
+            "/api/v1/openapi.json",
+            axum::routing::get(move || {
+                let doc = Arc::clone(&doc);
+                async move { axum::Json(doc.as_ref().clone()) }
+            }),
+        )
+        .fallback(not_found)
+        .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(TraceLayer::new_for_http())
+        .with_state(state)
+}
+
+async fn not_found(uri: axum::http::Uri) -> error::ApiError {
+    error::ApiError::new(
+        axum::http::StatusCode::NOT_FOUND,
+        "not_found",
+        format!("路径 `{}` 不存在", uri.path()),
+    )
+}
+
+/// Serves the application on `listener` until `shutdown` completes, then drains open requests.
+pub async fn serve(
+    listener: TcpListener,
+    state: AppState,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> std::io::Result<()> {
+    axum::serve(
+        listener,
+        app(state).into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(shutdown)
+    .await
+}

@@ -39,13 +39,21 @@ fn check_err(v: Value, expected: &[(&str, &str, &str)]) {
     let want: Vec<(&str, &str)> = expected.iter().map(|(f, c, _)| (*f, *c)).collect();
     assert_eq!(got, want, "errors: {errs:#?}");
     for (err, (_, _, frag)) in errs.iter().zip(expected) {
-        assert!(err.message.contains(frag), "message `{}` lacks `{frag}`", err.message);
+        assert!(
+            err.message.contains(frag),
+            "message `{}` lacks `{frag}`",
+            err.message
+        );
     }
 }
 
 #[test]
 fn a_valid_event_parses_and_keeps_unknown_data() {
-    let v = with(base(), "data", json!({"note": "kept", "nested": {"b": 1, "a": 2}}));
+    let v = with(
+        base(),
+        "data",
+        json!({"note": "kept", "nested": {"b": 1, "a": 2}}),
+    );
     let e = Event::parse(&v, opts()).unwrap_or_else(|e| panic!("{e:?}"));
     assert_eq!(e.id.as_str(), "e-1");
     assert_eq!(e.event_type, EventType::DetentionStarted);
@@ -66,13 +74,29 @@ fn the_same_instant_in_another_offset_is_the_same_content() {
 
 #[test]
 fn required_top_level_fields() {
-    check_err(with(base(), "id", Value::Null), &[("id", "required", "缺少必填字段 `id`")]);
-    check_err(with(base(), "type", Value::Null), &[("type", "required", "`type`")]);
-    check_err(with(base(), "case", Value::Null), &[("case", "required", "`case`")]);
-    check_err(with(base(), "at", Value::Null), &[("at", "required", "`at`")]);
+    check_err(
+        with(base(), "id", Value::Null),
+        &[("id", "required", "缺少必填字段 `id`")],
+    );
+    check_err(
+        with(base(), "type", Value::Null),
+        &[("type", "required", "`type`")],
+    );
+    check_err(
+        with(base(), "case", Value::Null),
+        &[("case", "required", "`case`")],
+    );
+    check_err(
+        with(base(), "at", Value::Null),
+        &[("at", "required", "`at`")],
+    );
     check_err(
         with(base(), "subject", Value::Null),
-        &[("subject", "required", "`detention.started` 事件必须填写 subject")],
+        &[(
+            "subject",
+            "required",
+            "`detention.started` 事件必须填写 subject",
+        )],
     );
 }
 
@@ -83,18 +107,42 @@ fn not_an_object() {
 
 #[test]
 fn wrong_types_of_top_level_fields() {
-    check_err(with(base(), "id", json!(7)), &[("id", "wrong_type", "应为字符串，收到 数字")]);
-    check_err(with(base(), "data", json!([1])), &[("data", "wrong_type", "data 必须是 JSON 对象")]);
-    check_err(with(base(), "unit", json!(true)), &[("unit", "wrong_type", "布尔值")]);
+    check_err(
+        with(base(), "id", json!(7)),
+        &[("id", "wrong_type", "应为字符串，收到 数字")],
+    );
+    check_err(
+        with(base(), "data", json!([1])),
+        &[("data", "wrong_type", "data 必须是 JSON 对象")],
+    );
+    check_err(
+        with(base(), "unit", json!(true)),
+        &[("unit", "wrong_type", "布尔值")],
+    );
 }
 
 #[test]
 fn id_character_set_and_length() {
-    check_err(with(base(), "id", json!("e 1")), &[("id", "invalid_id", "含有字符 ` `")]);
-    check_err(with(base(), "id", json!("")), &[("id", "invalid_id", "不能为空")]);
-    check_err(with(base(), "id", json!("x".repeat(129))), &[("id", "invalid_id", "最多 128")]);
-    check_err(with(base(), "case", json!("案件1")), &[("case", "invalid_id", "含有字符 `案`")]);
-    check_err(with(base(), "officer", json!("")), &[("officer", "invalid_id", "不能为空")]);
+    check_err(
+        with(base(), "id", json!("e 1")),
+        &[("id", "invalid_id", "含有字符 ` `")],
+    );
+    check_err(
+        with(base(), "id", json!("")),
+        &[("id", "invalid_id", "不能为空")],
+    );
+    check_err(
+        with(base(), "id", json!("x".repeat(129))),
+        &[("id", "invalid_id", "最多 128")],
+    );
+    check_err(
+        with(base(), "case", json!("案件1")),
+        &[("case", "invalid_id", "含有字符 `案`")],
+    );
+    check_err(
+        with(base(), "officer", json!("")),
+        &[("officer", "invalid_id", "不能为空")],
+    );
 }
 
 #[test]
@@ -110,7 +158,10 @@ fn unknown_types_and_extensions() {
 
 #[test]
 fn unknown_top_level_fields_are_refused() {
-    check_err(with(base(), "extra", json!(1)), &[("extra", "unknown_field", "未知字段 `extra`")]);
+    check_err(
+        with(base(), "extra", json!(1)),
+        &[("extra", "unknown_field", "未知字段 `extra`")],
+    );
 }
 
 #[test]
@@ -132,7 +183,13 @@ fn at_more_than_five_minutes_in_the_future_is_refused() {
         &[("at", "future_time", "超过 5 分钟")],
     );
     // Exactly five minutes ahead is still accepted.
-    assert!(Event::parse(&with(base(), "at", json!("2026-03-10T12:05:00+08:00")), opts()).is_ok());
+    assert!(
+        Event::parse(
+            &with(base(), "at", json!("2026-03-10T12:05:00+08:00")),
+            opts()
+        )
+        .is_ok()
+    );
     // `casewatch check` evaluates at any instant and disables the check.
     let far = with(base(), "at", json!("2030-01-01T00:00:00+08:00"));
     assert!(Event::parse(&far, ParseOptions { now: None }).is_ok());
@@ -154,22 +211,50 @@ fn typed(ty: &str, subject: Option<&str>, data: Value) -> Value {
 
 #[test]
 fn required_data_fields() {
-    check_err(typed("case.accepted", None, json!({})), &[("data.kind", "required", "`data.kind`")]);
-    check_err(typed("case.review_extended", None, json!({})), &[("data.days", "required", "`data.days`")]);
-    check_err(typed("person.registered", Some("P1"), json!({})), &[("data.role", "required", "`data.role`")]);
     check_err(
-        typed("property.checked_out", Some("X1"), json!({"purpose": "鉴定"})),
+        typed("case.accepted", None, json!({})),
+        &[("data.kind", "required", "`data.kind`")],
+    );
+    check_err(
+        typed("case.review_extended", None, json!({})),
+        &[("data.days", "required", "`data.days`")],
+    );
+    check_err(
+        typed("person.registered", Some("P1"), json!({})),
+        &[("data.role", "required", "`data.role`")],
+    );
+    check_err(
+        typed(
+            "property.checked_out",
+            Some("X1"),
+            json!({"purpose": "鉴定"}),
+        ),
         &[("data.due_back", "required", "`data.due_back`")],
     );
-    check_err(typed("bodycam.recorded", None, json!({})), &[("data.recording", "required", "`data.recording`")]);
+    check_err(
+        typed("bodycam.recorded", None, json!({})),
+        &[("data.recording", "required", "`data.recording`")],
+    );
     check_err(
         typed("event.retracted", None, json!({"target": "e-0"})),
         &[("data.reason", "required", "`data.reason`")],
     );
-    check_err(typed("family.notified", Some("P1"), json!({})), &[("data.measure", "required", "`data.measure`")]);
-    check_err(typed("property.seized", Some("X1"), json!({})), &[("data.kind", "required", "`data.kind`")]);
-    check_err(typed("case.decided", None, json!({})), &[("data.penalty", "required", "`data.penalty`")]);
-    check_err(typed("custody.extended", Some("P1"), json!({})), &[("data.months", "required", "`data.months`")]);
+    check_err(
+        typed("family.notified", Some("P1"), json!({})),
+        &[("data.measure", "required", "`data.measure`")],
+    );
+    check_err(
+        typed("property.seized", Some("X1"), json!({})),
+        &[("data.kind", "required", "`data.kind`")],
+    );
+    check_err(
+        typed("case.decided", None, json!({})),
+        &[("data.penalty", "required", "`data.penalty`")],
+    );
+    check_err(
+        typed("custody.extended", Some("P1"), json!({})),
+        &[("data.months", "required", "`data.months`")],
+    );
     check_err(
         typed("bodycam.uploaded", None, json!({"recording": "  "})),
         &[("data.recording", "required", "不能为空")],
@@ -180,7 +265,11 @@ fn required_data_fields() {
 fn data_values_are_type_checked() {
     check_err(
         typed("case.accepted", None, json!({"kind": "civil"})),
-        &[("data.kind", "not_allowed", "`civil` 不在允许范围内（criminal、administrative）")],
+        &[(
+            "data.kind",
+            "not_allowed",
+            "`civil` 不在允许范围内（criminal、administrative）",
+        )],
     );
     check_err(
         typed("case.review_extended", None, json!({"days": 10})),
@@ -191,19 +280,39 @@ fn data_values_are_type_checked() {
         &[("data.days", "wrong_type", "应为整数")],
     );
     check_err(
-        typed("summons.started", Some("P1"), json!({"mode": "summons", "serious": "yes"})),
+        typed(
+            "summons.started",
+            Some("P1"),
+            json!({"mode": "summons", "serious": "yes"}),
+        ),
         &[("data.serious", "wrong_type", "应为布尔值")],
     );
     check_err(
-        typed("person.registered", Some("P1"), json!({"role": "suspect", "birth_date": "2008-02-30"})),
-        &[("data.birth_date", "invalid_date", "`2008-02-30` 不是有效日期")],
+        typed(
+            "person.registered",
+            Some("P1"),
+            json!({"role": "suspect", "birth_date": "2008-02-30"}),
+        ),
+        &[(
+            "data.birth_date",
+            "invalid_date",
+            "`2008-02-30` 不是有效日期",
+        )],
     );
     check_err(
-        typed("property.checked_out", Some("X1"), json!({"due_back": "tomorrow"})),
+        typed(
+            "property.checked_out",
+            Some("X1"),
+            json!({"due_back": "tomorrow"}),
+        ),
         &[("data.due_back", "invalid_time", "`tomorrow`")],
     );
     check_err(
-        typed("interrogation.started", Some("P1"), json!({"officers": ["O1", 2]})),
+        typed(
+            "interrogation.started",
+            Some("P1"),
+            json!({"officers": ["O1", 2]}),
+        ),
         &[("data.officers", "wrong_type", "非空字符串数组")],
     );
     check_err(
@@ -215,7 +324,11 @@ fn data_values_are_type_checked() {
         &[("data.amount", "out_of_range", "不能为负数")],
     );
     check_err(
-        typed("event.retracted", None, json!({"target": "bad id", "reason": "误录"})),
+        typed(
+            "event.retracted",
+            None,
+            json!({"target": "bad id", "reason": "误录"}),
+        ),
         &[("data.target", "invalid_id", "`bad id`")],
     );
     check_err(
@@ -226,7 +339,11 @@ fn data_values_are_type_checked() {
 
 #[test]
 fn null_optional_fields_count_as_absent() {
-    let v = typed("summons.started", Some("P1"), json!({"mode": "summons", "serious": null}));
+    let v = typed(
+        "summons.started",
+        Some("P1"),
+        json!({"mode": "summons", "serious": null}),
+    );
     assert!(Event::parse(&v, opts()).is_ok());
 }
 

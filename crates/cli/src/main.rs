@@ -1,0 +1,289 @@
+//! The `casewatch` binary.
+
+use std::io::IsTerminal;
+use std::net::SocketAddr;
+use std::path::PathBuf;
+use std::process::ExitCode;
+use std::sync::Arc;
+use std::time::Instant;
+
+use anyhow::Context;
+use casewatch_core::time::{Clock, SystemClock};
+use clap::{Parser, Subcommand};
+
+mod config;
+mod demo;
+mod import;
+mod source;
+
+/// Casewatch 执法监督平台: continuous supervision of police case handling.
+#[derive(Debug, Parser)]
+#[command(name = "casewatch", version, about)]
+struct Cli {
+    /// Database URL: `sqlite://PATH` or `postgres://USER@HOST/DB`. Default: `sqlite://casewatch.db`;
+    /// also `CASEWATCH_DATABASE_URL` or `database_url` in the config file.
+    #[arg(long, global = true, value_name = "URL")]
+    database: Option<String>,
+    /// Configuration file (TOML). Default: `casewatch.toml` in the working directory, if present.
+    #[arg(long, global = true, value_name = "FILE")]
+    config: Option<PathBuf>,
+    #[command(subcommand)]
+    command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+enum Command {
+    /// Start the HTTP server (API at /api/v1, OpenAPI at /api/v1/openapi.json).
+    Serve {
+        /// Address to listen on. Default `127.0.0.1:8080`.
+        #[arg(long, value_name = "ADDR")]
+        listen: Option<String>,
+        /// Largest request body in bytes. Default 16 MiB.
+        #[arg(long, value_name = "BYTES")]
+        body_limit: Option<usize>,
+        /// Fill an empty database with demo data before serving.
+        #[arg(long)]
+        demo: bool,
+        /// Cases of demo data for `--demo`.
+        #[arg(long, default_value_t = 2000, value_name = "N")]
+        demo_cases: u64,
+        /// Seed of demo data for `--demo`.
+        #[arg(long, default_value_t = 42, value_name = "S")]
+        demo_seed: u64,
+    },
+    /// Import events from .jsonl, .json or .csv files (validated whole first, then stored in batches).
+    Import {
+        /// Files to import.
+        #[arg(required = true, value_name = "FILE")]
+        files: Vec<PathBuf>,
+        /// Events per transaction.
+        #[arg(long, default_value_t = 5000, value_name = "N")]
+        batch_size: usize,
+    },
+    /// Walk the event log's hash chain and name the first broken link.
+    Verify,
+    /// Rebuild every projection (the case ledger) from the event log.
+    Replay,
+    /// Generate a synthetic history for a city bureau and import it.
+    Demo {
+        /// Number of cases.
+        #[arg(long, value_name = "N")]
+        cases: u64,
+        /// Random seed: the same seed gives the same history.
+        #[arg(long, value_name = "S")]
+        seed: u64,
+        /// The instant the history ends at (RFC 3339). Default: now.
+        #[arg(long, value_name = "T")]
+        now: Option<String>,
+    },
+}
+
+fn main() -> ExitCode {
+    let cli = Cli::parse();
+    let default_level = if matches!(cli.command, Command::Serve { .. }) {
+        "info"
+    } else {
+        "warn"
+    };
+    let filter = tracing_subscriber::EnvFilter::try_from_default_env()
+        .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));
+    tracing_subscriber::fmt()
+        .with_env_filter(filter)
+        .with_writer(std::io::stderr)
+        .init();
+
+    let runtime = match tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+    {
+        Ok(rt) => rt,
+        Err(e) => {
+            eprintln!("错误：无法启动运行时：{e}");
+            return ExitCode::FAILURE;
+        }
+    };
+    match runtime.block_on(run(cli)) {
+        Ok(code) => code,
+        Err(e) => {
+            eprintln!("错误：{e:#}");
+            ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    let (listen, body_limit) = match &cli.command {
+        Command::Serve {
+            listen, body_limit, ..
+        } => (listen.clone(), *body_limit),
+        _ => (None, None),
+    };
+    let cfg = config::load(
+        cli.config.as_deref(),
+        &config::Overrides {
+            database_url: cli.database.clone(),
+            listen,
+            body_limit,
+        },
+    )?;
+    let clock: Arc<dyn Clock> = Arc::new(SystemClock);
+    let progress = std::io::stderr().is_terminal();
+
+    match cli.command {
+        Command::Serve {
+            demo,
+            demo_cases,
+            demo_seed,
+            ..
+        } => {
+            let store = import::open_store(&cfg.database_url).await?;
+            if demo {
+                let n = store.count_events().await?;
+                if n == 0 {
+                    let org = demo::generate(&store, demo_cases, demo_seed, clock.now(), progress)
+                        .await?;
+                    println!("{org}");
+                } else {
+                    eprintln!("数据库已有 {n} 个事件，不再生成演示数据");
+                }
+            }
+            let addr: SocketAddr = cfg
+                .listen
+                .parse()
+                .with_context(|| format!("监听地址 `{}` 无效", cfg.listen))?;
+            let listener = tokio::net::TcpListener::bind(addr)
+                .await
+                .with_context(|| format!("无法监听 {addr}"))?;
+            let local = listener.local_addr()?;
+            println!(
+                "Casewatch 已启动：http://{local}/  （API 文档：http://{local}/api/v1/openapi.json）"
+            );
+            tracing::info!(%local, database = %import::redact(&cfg.database_url), "listening");
+            let state = casewatch_server::AppState {
+                store,
+                clock,
+                config: Arc::new(casewatch_server::ServerConfig {
+                    body_limit: cfg.body_limit,
+                }),
+            };
+            casewatch_server::serve(listener, state, shutdown_signal()).await?;
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Import { files, batch_size } => {
+            let store = import::open_store(&cfg.database_url).await?;
+            let started = Instant::now();
+            let opts = import::ImportOptions {
+                batch_size: batch_size.max(1),
+                progress,
+            };
+            match import::import(store, clock, &files, &opts).await {
+                Ok(summary) => {
+                    println!(
+                        "{}",
+                        import::summary_line(&summary, started.elapsed().as_secs_f64())
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Err(import::ImportError::Invalid(msg)) => {
+                    eprintln!("{msg}");
+                    Ok(ExitCode::from(2))
+                }
+                Err(import::ImportError::Other(e)) => Err(e),
+            }
+        }
+        Command::Verify => {
+            let store = import::open_store(&cfg.database_url).await?;
+            let total = store.count_events().await?;
+            let pb = counter(total, "校验哈希链", progress);
+            let report = store.verify(&|n| pb.set_position(n)).await?;
+            pb.finish_and_clear();
+            match report.broken {
+                None => {
+                    println!(
+                        "哈希链完整：{} 个事件，链头 {}",
+                        report.n_events,
+                        report.head.as_deref().unwrap_or("（空）")
+                    );
+                    Ok(ExitCode::SUCCESS)
+                }
+                Some(b) => {
+                    println!(
+                        "哈希链断裂：第 {} 个事件（编号 {}）：{}",
+                        b.seq, b.id, b.reason
+                    );
+                    println!("此前 {} 个事件完整", report.n_events);
+                    Ok(ExitCode::from(3))
+                }
+            }
+        }
+        Command::Replay => {
+            let store = import::open_store(&cfg.database_url).await?;
+            let started = Instant::now();
+            let pb = counter(0, "重建台账", progress);
+            let report = store.replay(&|n| pb.set_position(n)).await?;
+            pb.finish_and_clear();
+            println!(
+                "重建完成：{} 个案件，{} 个事件，用时 {:.1} 秒",
+                report.n_cases,
+                report.n_events,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Demo { cases, seed, now } => {
+            let now = match now {
+                Some(s) => casewatch_core::time::parse_instant(&s)
+                    .map_err(|m| anyhow::anyhow!("--now：{m}"))?,
+                None => clock.now(),
+            };
+            let store = import::open_store(&cfg.database_url).await?;
+            let org = demo::generate(&store, cases, seed, now, progress).await?;
+            println!("{org}");
+            Ok(ExitCode::SUCCESS)
+        }
+    }
+}
+
+/// A progress counter on standard error, hidden when it is not a terminal.
+fn counter(total: u64, what: &str, show: bool) -> indicatif::ProgressBar {
+    if !show {
+        return indicatif::ProgressBar::hidden();
+    }
+    let pb = if total > 0 {
+        indicatif::ProgressBar::new(total)
+    } else {
+        indicatif::ProgressBar::no_length()
+    };
+    if let Ok(style) =
+        indicatif::ProgressStyle::with_template("{prefix} {pos}/{len} {per_sec} {elapsed}")
+    {
+        pb.set_style(style);
+    }
+    pb.set_prefix(what.to_owned());
+    pb
+}
+
+/// Completes on Ctrl-C or SIGTERM.
+async fn shutdown_signal() {
+    let ctrl_c = async {
+        if tokio::signal::ctrl_c().await.is_err() {
+            std::future::pending::<()>().await;
+        }
+    };
+    #[cfg(unix)]
+    let term = async {
+        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
+            Ok(mut s) => {
+                s.recv().await;
+            }
+            Err(_) => std::future::pending::<()>().await,
+        }
+    };
+    #[cfg(not(unix))]
+    let term = std::future::pending::<()>();
+    tokio::select! {
+        () = ctrl_c => {},
+        () = term => {},
+    }
+    tracing::info!("shutting down");
+}

@@ -1,0 +1,5 @@
+//! Handlers, one module per resource.
+
+pub mod cases;
+pub mod events;
+pub mod health;

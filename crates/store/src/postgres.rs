@@ -1,0 +1,60 @@
+//! The PostgreSQL backend, for a city's scale and for several servers sharing one database.
+
+use std::time::Duration;
+
+use sqlx::postgres::PgPoolOptions;
+use sqlx::{Pool, Postgres, Transaction};
+
+/// A store on a PostgreSQL database.
+pub struct PgStore {
+    /// Connections to the server.
+    pool: Pool<Postgres>,
+    /// Serializes this process's writers; across processes the advisory lock does.
+    write: tokio::sync::Mutex<()>,
+}
+
+type Db = Postgres;
+type StoreImpl = PgStore;
+const BACKEND: Backend = Backend::Postgres;
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "event_log_and_ledger",
+    sql: include_str!("../migrations/postgres/0001_event_log_and_ledger.sql"),
+}];
+
+/// The advisory lock that makes one writer at a time extend the chain, whichever server it runs
+/// on ("CWLOG" in ASCII).
+const WRITE_LOCK_KEY: i64 = 0x43_57_4c_4f_47;
+
+async fn begin_write(pool: &Pool<Postgres>) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    let mut tx = pool.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WRITE_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
+impl PgStore {
+    /// Connects to `url` and applies pending migrations.
+    pub async fn open(url: &str) -> Result<Self, StoreError> {
+        let pool = PgPoolOptions::new()
+            .max_connections(8)
+            .acquire_timeout(Duration::from_secs(10))
+            .connect(url)
+            .await?;
+        let store = Self {
+            pool,
+            write: tokio::sync::Mutex::new(()),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The connection pool, for tests that must reach past the trait (tampering with the log).
+    pub fn pool(&self) -> &Pool<Postgres> {
+        &self.pool
+    }
+}
+
+include!("sql_common.rs");

@@ -1,0 +1,621 @@
+// The storage implementation shared by both backends, compiled once per backend.
+//
+// `sqlite.rs` and `postgres.rs` each `include!` this file after defining:
+// - `type Db` (the sqlx database) and `type StoreImpl` (their store struct, with fields `pool`
+//   and `write`),
+// - `const BACKEND: Backend` and `const MIGRATIONS: &[Migration]`,
+// - `async fn begin_write(pool) -> Transaction`, which starts a transaction that holds the
+//   database-wide write lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock), so that
+//   exactly one writer extends the hash chain at a time, across processes and servers.
+//
+// Both dialects accept `$N` placeholders (sqlx-sqlite maps `$N` to the N-th argument), `ON
+// CONFLICT … DO UPDATE SET x = excluded.x`, and the same DML; only DDL and locking differ. Writing
+// the SQL once keeps the two backends from drifting apart; the contract tests run on both.
+
+use std::collections::{HashMap, HashSet};
+
+use casewatch_core::chain::{GENESIS, link_hash};
+use casewatch_core::ledger::CaseLedger;
+use casewatch_core::time::to_micros;
+use casewatch_core::{Event, EventType, FieldError, ParseOptions};
+use sqlx::{AssertSqlSafe, Row};
+
+use crate::migrate::Migration;
+use crate::{
+    AppendOutcome, Backend, BatchProblem, BrokenLink, CaseQuery, CaseSummary, Page, ReplayReport,
+    Store, StoreError, StoredEvent, VerifyReport,
+};
+
+/// Rows per multi-row statement: 13 columns × 300 rows stays under both databases' bind limits.
+const INSERT_CHUNK: usize = 300;
+/// Keys per `IN (…)` lookup.
+const LOOKUP_CHUNK: usize = 500;
+/// Cases rebuilt per query during replay and ingestion.
+const CASE_CHUNK: usize = 200;
+/// Events read per page while verifying the chain.
+const VERIFY_PAGE: i64 = 5000;
+
+/// `$start, $start+1, …` for `n` parameters.
+fn placeholders(start: usize, n: usize) -> String {
+    (start..start + n).map(|i| format!("${i}")).collect::<Vec<_>>().join(",")
+}
+
+/// `($1,…,$c),($c+1,…)` for `rows` rows of `cols` columns.
+fn row_placeholders(rows: usize, cols: usize) -> String {
+    (0..rows)
+        .map(|r| format!("({})", placeholders(r * cols + 1, cols)))
+        .collect::<Vec<_>>()
+        .join(",")
+}
+
+fn corrupt(at: impl Into<String>, reason: impl Into<String>) -> StoreError {
+    StoreError::Corrupt { at: at.into(), reason: reason.into() }
+}
+
+/// Parses a stored event body back into the domain type.
+fn parse_body(seq: i64, body: &str) -> Result<Event, String> {
+    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?;
+    Event::parse(&v, ParseOptions { now: None }).map_err(|errs| {
+        let first = errs.first().map(|e| format!("{}: {}", e.field, e.message)).unwrap_or_default();
+        format!("event {seq} no longer validates: {first}")
+    })
+}
+
+fn problem(index: usize, id: &str, field: &str, code: &'static str, message: String) -> BatchProblem {
+    BatchProblem {
+        index,
+        id: id.to_owned(),
+        error: FieldError { field: field.to_owned(), code, message },
+    }
+}
+
+impl StoreImpl {
+    /// Applies every migration not yet recorded, in version order, under the write lock.
+    async fn migrate(&self) -> Result<(), StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::raw_sql(
+            "CREATE TABLE IF NOT EXISTS schema_migrations (\
+             version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)",
+        )
+        .execute(&mut *tx)
+        .await?;
+        let applied: HashSet<i64> = sqlx::query("SELECT version FROM schema_migrations")
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<i64, _>(0))
+            .collect::<Result<_, _>>()?;
+        for m in MIGRATIONS {
+            if applied.contains(&m.version) {
+                continue;
+            }
+            sqlx::raw_sql(m.sql)
+                .execute(&mut *tx)
+                .await
+                .map_err(|source| StoreError::Migration { version: m.version, source })?;
+            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)")
+                .bind(m.version)
+                .bind(m.name)
+                .bind(to_micros(jiff::Timestamp::now()))
+                .execute(&mut *tx)
+                .await?;
+            tracing::info!(version = m.version, name = m.name, "applied migration");
+        }
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Rebuilds and upserts the ledgers of the given cases from their stored events.
+    async fn rebuild_cases(
+        tx: &mut Transaction<'static, Db>,
+        case_ids: &[String],
+    ) -> Result<u64, StoreError> {
+        let mut n_events = 0u64;
+        for chunk in case_ids.chunks(CASE_CHUNK) {
+            let sql = format!(
+                "SELECT seq, case_id, body FROM events WHERE case_id IN ({}) ORDER BY case_id, at_us, seq",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for c in chunk {
+                q = q.bind(c.clone());
+            }
+            let rows = q.fetch_all(&mut **tx).await?;
+            n_events += rows.len() as u64;
+
+            let mut by_case: Vec<(String, i64, Vec<Event>)> = Vec::new();
+            for row in &rows {
+                let seq: i64 = row.try_get(0)?;
+                let case_id: String = row.try_get(1)?;
+                let body: String = row.try_get(2)?;
+                let event = parse_body(seq, &body).map_err(|r| corrupt(format!("events.seq={seq}"), r))?;
+                match by_case.last_mut() {
+                    Some((c, last_seq, evs)) if *c == case_id => {
+                        *last_seq = (*last_seq).max(seq);
+                        evs.push(event);
+                    }
+                    _ => by_case.push((case_id, seq, vec![event])),
+                }
+            }
+
+            for rows in by_case.chunks(INSERT_CHUNK / 2) {
+                let sql = format!(
+                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger) \
+                     VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
+                     stage = excluded.stage, unit = excluded.unit, n_events = excluded.n_events, \
+                     first_at_us = excluded.first_at_us, last_at_us = excluded.last_at_us, \
+                     last_seq = excluded.last_seq, ledger = excluded.ledger",
+                    row_placeholders(rows.len(), 10)
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for (case_id, last_seq, events) in rows {
+                    let ledger = CaseLedger::build(case_id, events);
+                    let json = serde_json::to_string(&ledger)
+                        .map_err(|e| corrupt(format!("cases.case_id={case_id}"), e.to_string()))?;
+                    q = q
+                        .bind(case_id.clone())
+                        .bind(ledger.kind.clone())
+                        .bind(ledger.cause.clone())
+                        .bind(ledger.stage.map(|s| s.as_str().to_owned()))
+                        .bind(ledger.unit.clone())
+                        .bind(i64::from(ledger.n_events))
+                        .bind(ledger.first_at.map(|t| to_micros(t.0)))
+                        .bind(ledger.last_at.map(|t| to_micros(t.0)))
+                        .bind(*last_seq)
+                        .bind(json);
+                }
+                q.execute(&mut **tx).await?;
+            }
+        }
+        Ok(n_events)
+    }
+
+    /// The batch checks that need the stored log: duplicates and conflicts by id, and retraction
+    /// targets. Returns which positions are new, the number of no-op duplicates, and the problems.
+    async fn check_against_log(
+        tx: &mut Transaction<'static, Db>,
+        batch: &[Event],
+        hashes: &[String],
+    ) -> Result<(Vec<bool>, u64, Vec<BatchProblem>), StoreError> {
+        let mut problems = Vec::new();
+        let mut duplicates = 0u64;
+        let mut is_new = vec![true; batch.len()];
+
+        // Repeats inside the batch.
+        let mut first_by_id: HashMap<&str, usize> = HashMap::new();
+        for (i, (e, h)) in batch.iter().zip(hashes).enumerate() {
+            match first_by_id.get(e.id.as_str()) {
+                Some(&j) => {
+                    if let Some(slot) = is_new.get_mut(i) {
+                        *slot = false;
+                    }
+                    if hashes.get(j) == Some(h) {
+                        duplicates += 1;
+                    } else {
+                        problems.push(problem(
+                            i,
+                            e.id.as_str(),
+                            "id",
+                            "conflict",
+                            format!("事件编号 `{}` 在本批第 {} 条已出现，内容不同", e.id, j + 1),
+                        ));
+                    }
+                }
+                None => {
+                    first_by_id.insert(e.id.as_str(), i);
+                }
+            }
+        }
+
+        // Events already in the log.
+        let firsts: Vec<(&str, usize)> = first_by_id.iter().map(|(k, v)| (*k, *v)).collect();
+        for chunk in firsts.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT id, content_hash FROM events WHERE id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (id, _) in chunk {
+                q = q.bind((*id).to_owned());
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                let id: String = row.try_get(0)?;
+                let stored_hash: String = row.try_get(1)?;
+                let Some(&i) = first_by_id.get(id.as_str()) else { continue };
+                if let Some(slot) = is_new.get_mut(i) {
+                    *slot = false;
+                }
+                if hashes.get(i) == Some(&stored_hash) {
+                    duplicates += 1;
+                } else {
+                    problems.push(problem(
+                        i,
+                        &id,
+                        "id",
+                        "conflict",
+                        format!("事件编号 `{id}` 已存在且内容不同；更正请发送 event.retracted 和新事件"),
+                    ));
+                }
+            }
+        }
+
+        // Retractions: the target must exist, in the same case, and not be a retraction itself.
+        let retractions: Vec<(usize, &Event, &str)> = batch
+            .iter()
+            .enumerate()
+            .filter(|(i, e)| e.event_type == EventType::EventRetracted && is_new.get(*i) == Some(&true))
+            .filter_map(|(i, e)| e.data_str("target").map(|t| (i, e, t)))
+            .collect();
+        if !retractions.is_empty() {
+            let mut known: HashMap<String, (String, String)> = batch
+                .iter()
+                .map(|e| (e.id.to_string(), (e.case.to_string(), e.event_type.to_string())))
+                .collect();
+            let targets: Vec<&str> = retractions.iter().map(|(_, _, t)| *t).collect();
+            for chunk in targets.chunks(LOOKUP_CHUNK) {
+                let sql = format!(
+                    "SELECT id, case_id, type FROM events WHERE id IN ({})",
+                    placeholders(1, chunk.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for t in chunk {
+                    q = q.bind((*t).to_owned());
+                }
+                for row in q.fetch_all(&mut **tx).await? {
+                    known.insert(row.try_get(0)?, (row.try_get(1)?, row.try_get(2)?));
+                }
+            }
+            for (i, e, target) in retractions {
+                match known.get(target) {
+                    None => problems.push(problem(
+                        i,
+                        e.id.as_str(),
+                        "data.target",
+                        "unknown_target",
+                        format!("要撤回的事件 `{target}` 不存在"),
+                    )),
+                    Some((case, _)) if case != e.case.as_str() => problems.push(problem(
+                        i,
+                        e.id.as_str(),
+                        "data.target",
+                        "wrong_case",
+                        format!("要撤回的事件 `{target}` 属于案件 `{case}`，不属于 `{}`", e.case),
+                    )),
+                    Some((_, ty)) if ty == "event.retracted" => problems.push(problem(
+                        i,
+                        e.id.as_str(),
+                        "data.target",
+                        "retract_retraction",
+                        format!("事件 `{target}` 本身是撤回事件，不能再撤回；请重新发送原事件（新编号）"),
+                    )),
+                    Some(_) => {}
+                }
+            }
+        }
+        problems.sort_by_key(|p| p.index);
+        Ok((is_new, duplicates, problems))
+    }
+
+    async fn append_impl(&self, batch: &[Event], recorded_at: jiff::Timestamp) -> Result<AppendOutcome, StoreError> {
+        if batch.is_empty() {
+            return Ok(AppendOutcome::default());
+        }
+        let hashes: Vec<String> = batch.iter().map(Event::content_hash).collect();
+        let _writer = self.write.lock().await;
+        let mut tx = begin_write(&self.pool).await?;
+
+        let (is_new, duplicates, problems) = Self::check_against_log(&mut tx, batch, &hashes).await?;
+        if !problems.is_empty() {
+            tx.rollback().await?;
+            return Err(StoreError::Rejected(problems));
+        }
+
+        let head = sqlx::query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
+            .fetch_optional(&mut *tx)
+            .await?;
+        let (mut seq, mut prev): (i64, String) = match head {
+            Some(row) => (row.try_get(0)?, row.try_get(1)?),
+            None => (0, GENESIS.to_owned()),
+        };
+        let recorded_at_us = to_micros(recorded_at);
+
+        let fresh: Vec<(&Event, &String)> = batch
+            .iter()
+            .zip(&hashes)
+            .zip(&is_new)
+            .filter(|(_, new)| **new)
+            .map(|(pair, _)| pair)
+            .collect();
+        let mut touched: Vec<String> = Vec::new();
+        let mut seen_cases: HashSet<&str> = HashSet::new();
+        for chunk in fresh.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO events (seq, id, case_id, type, subject, at_us, recorded_at_us, unit, officer, body, content_hash, prev_hash, hash) VALUES {}",
+                row_placeholders(chunk.len(), 13)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (e, content_hash) in chunk {
+                seq += 1;
+                let hash = link_hash(&prev, seq, recorded_at_us, content_hash);
+                q = q
+                    .bind(seq)
+                    .bind(e.id.to_string())
+                    .bind(e.case.to_string())
+                    .bind(e.event_type.to_string())
+                    .bind(e.subject.as_ref().map(ToString::to_string))
+                    .bind(to_micros(e.at))
+                    .bind(recorded_at_us)
+                    .bind(e.unit.as_ref().map(ToString::to_string))
+                    .bind(e.officer.as_ref().map(ToString::to_string))
+                    .bind(e.canonical_json())
+                    .bind((*content_hash).clone())
+                    .bind(std::mem::replace(&mut prev, hash.clone()))
+                    .bind(hash);
+                if seen_cases.insert(e.case.as_str()) {
+                    touched.push(e.case.to_string());
+                }
+            }
+            q.execute(&mut *tx).await?;
+        }
+        Self::rebuild_cases(&mut tx, &touched).await?;
+        tx.commit().await?;
+        Ok(AppendOutcome {
+            accepted: fresh.len() as u64,
+            duplicates,
+            cases_touched: touched.len() as u64,
+        })
+    }
+
+    async fn verify_impl(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<VerifyReport, StoreError> {
+        let mut expected_seq = 1i64;
+        let mut prev = GENESIS.to_owned();
+        let mut n = 0u64;
+        loop {
+            let rows = sqlx::query(
+                "SELECT seq, id, case_id, type, subject, at_us, recorded_at_us, unit, officer, body, content_hash, prev_hash, hash \
+                 FROM events WHERE seq >= $1 ORDER BY seq LIMIT $2",
+            )
+            .bind(expected_seq)
+            .bind(VERIFY_PAGE)
+            .fetch_all(&self.pool)
+            .await?;
+            if rows.is_empty() {
+                break;
+            }
+            for row in &rows {
+                let seq: i64 = row.try_get(0)?;
+                let id: String = row.try_get(1)?;
+                let broken = |reason: String| BrokenLink { seq, id: id.clone(), reason };
+                if let Some(reason) = check_link(row, expected_seq, &prev)? {
+                    return Ok(VerifyReport { n_events: n, head: None, broken: Some(broken(reason)) });
+                }
+                prev = row.try_get(12)?;
+                expected_seq = seq + 1;
+                n += 1;
+            }
+            progress(n);
+        }
+        Ok(VerifyReport { n_events: n, head: (n > 0).then_some(prev), broken: None })
+    }
+
+    async fn replay_impl(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<ReplayReport, StoreError> {
+        let _writer = self.write.lock().await;
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query("DELETE FROM cases").execute(&mut *tx).await?;
+        let mut last = String::new();
+        let mut n_cases = 0u64;
+        let mut n_events = 0u64;
+        loop {
+            let ids: Vec<String> = sqlx::query("SELECT DISTINCT case_id FROM events WHERE case_id > $1 ORDER BY case_id LIMIT $2")
+                .bind(last.clone())
+                .bind(CASE_CHUNK as i64 * 5)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
+            let Some(tail) = ids.last() else { break };
+            last.clone_from(tail);
+            n_events += Self::rebuild_cases(&mut tx, &ids).await?;
+            n_cases += ids.len() as u64;
+            progress(n_cases);
+        }
+        tx.commit().await?;
+        Ok(ReplayReport { n_events, n_cases })
+    }
+
+    async fn list_cases_impl(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        for (col, val) in [("unit", &query.unit), ("kind", &query.kind), ("stage", &query.stage)] {
+            if let Some(v) = val {
+                binds.push(v.clone());
+                clauses.push(format!("{col} = ${}", binds.len()));
+            }
+        }
+        if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
+            let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+            binds.push(format!("%{escaped}%"));
+            let n = binds.len();
+            clauses.push(format!(
+                "(LOWER(case_id) LIKE ${n} ESCAPE '\\' OR LOWER(COALESCE(cause, '')) LIKE ${n} ESCAPE '\\')"
+            ));
+        }
+        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+
+        let mut count = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM cases {where_sql}")));
+        for b in &binds {
+            count = count.bind(b.clone());
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get(0)?;
+
+        let per_page = query.per_page.clamp(1, 200);
+        let page = query.page.max(1);
+        let sql = format!(
+            "SELECT case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us FROM cases {where_sql} \
+             ORDER BY last_at_us DESC, case_id LIMIT ${} OFFSET ${}",
+            binds.len() + 1,
+            binds.len() + 2
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for b in &binds {
+            q = q.bind(b.clone());
+        }
+        let rows = q
+            .bind(i64::from(per_page))
+            .bind(i64::from(page - 1) * i64::from(per_page))
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .iter()
+            .map(|r| {
+                Ok(CaseSummary {
+                    case_id: r.try_get(0)?,
+                    kind: r.try_get(1)?,
+                    cause: r.try_get(2)?,
+                    stage: r.try_get(3)?,
+                    unit: r.try_get(4)?,
+                    n_events: r.try_get(5)?,
+                    first_at_us: r.try_get(6)?,
+                    last_at_us: r.try_get(7)?,
+                })
+            })
+            .collect::<Result<Vec<_>, sqlx::Error>>()?;
+        Ok(Page { items, total: u64::try_from(total).unwrap_or(0), page, per_page })
+    }
+
+    async fn get_case_impl(&self, case_id: &str) -> Result<Option<CaseLedger>, StoreError> {
+        let row = sqlx::query("SELECT ledger FROM cases WHERE case_id = $1")
+            .bind(case_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
+        match row {
+            None => Ok(None),
+            Some(r) => {
+                let json: String = r.try_get(0)?;
+                serde_json::from_str(&json)
+                    .map(Some)
+                    .map_err(|e| corrupt(format!("cases.case_id={case_id}"), e.to_string()))
+            }
+        }
+    }
+
+    async fn case_events_impl(&self, case_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        let rows = sqlx::query("SELECT seq, recorded_at_us, hash, body FROM events WHERE case_id = $1 ORDER BY at_us, seq")
+            .bind(case_id.to_owned())
+            .fetch_all(&self.pool)
+            .await?;
+        rows.iter()
+            .map(|r| {
+                let seq: i64 = r.try_get(0)?;
+                let body: String = r.try_get(3)?;
+                Ok(StoredEvent {
+                    seq,
+                    recorded_at_us: r.try_get(1)?,
+                    hash: r.try_get(2)?,
+                    event: parse_body(seq, &body).map_err(|reason| corrupt(format!("events.seq={seq}"), reason))?,
+                })
+            })
+            .collect()
+    }
+
+    async fn dump_ledgers_impl(&self) -> Result<Vec<(String, String)>, StoreError> {
+        let rows = sqlx::query("SELECT case_id, ledger FROM cases ORDER BY case_id").fetch_all(&self.pool).await?;
+        rows.iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()
+            .map_err(StoreError::from)
+    }
+}
+
+/// Checks one stored event against the chain; `Some(reason)` names what is broken.
+fn check_link(row: &<Db as sqlx::Database>::Row, expected_seq: i64, prev: &str) -> Result<Option<String>, StoreError> {
+    let seq: i64 = row.try_get(0)?;
+    let body: String = row.try_get(9)?;
+    let content_hash: String = row.try_get(10)?;
+    let prev_hash: String = row.try_get(11)?;
+    let hash: String = row.try_get(12)?;
+    if seq != expected_seq {
+        return Ok(Some(format!("sequence gap: expected event {expected_seq}, found {seq} (events were removed)")));
+    }
+    if prev_hash != prev {
+        return Ok(Some("prev_hash does not match the hash of the previous event".into()));
+    }
+    let event = match parse_body(seq, &body) {
+        Ok(e) => e,
+        Err(reason) => return Ok(Some(reason)),
+    };
+    if event.canonical_json() != body {
+        return Ok(Some("the stored content is not in canonical form (it was edited)".into()));
+    }
+    if event.content_hash() != content_hash {
+        return Ok(Some("content_hash does not match the stored content".into()));
+    }
+    let columns: [(&str, Option<String>, Option<String>); 6] = [
+        ("id", row.try_get(1)?, Some(event.id.to_string())),
+        ("case_id", row.try_get(2)?, Some(event.case.to_string())),
+        ("type", row.try_get(3)?, Some(event.event_type.to_string())),
+        ("subject", row.try_get(4)?, event.subject.as_ref().map(ToString::to_string)),
+        ("unit", row.try_get(7)?, event.unit.as_ref().map(ToString::to_string)),
+        ("officer", row.try_get(8)?, event.officer.as_ref().map(ToString::to_string)),
+    ];
+    for (name, stored, hashed) in columns {
+        if stored != hashed {
+            return Ok(Some(format!("column `{name}` differs from the hashed content")));
+        }
+    }
+    let at_us: i64 = row.try_get(5)?;
+    if at_us != to_micros(event.at) {
+        return Ok(Some("column `at_us` differs from the hashed content".into()));
+    }
+    let recorded_at_us: i64 = row.try_get(6)?;
+    if link_hash(prev, seq, recorded_at_us, &content_hash) != hash {
+        return Ok(Some("hash does not match (prev_hash, seq, recorded_at or content changed)".into()));
+    }
+    Ok(None)
+}
+
+#[async_trait::async_trait]
+impl Store for StoreImpl {
+    fn backend(&self) -> Backend {
+        BACKEND
+    }
+
+    async fn append(&self, batch: &[Event], recorded_at: jiff::Timestamp) -> Result<AppendOutcome, StoreError> {
+        self.append_impl(batch, recorded_at).await
+    }
+
+    async fn count_events(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM events").fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn verify(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<VerifyReport, StoreError> {
+        self.verify_impl(progress).await
+    }
+
+    async fn replay(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<ReplayReport, StoreError> {
+        self.replay_impl(progress).await
+    }
+
+    async fn list_cases(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
+        self.list_cases_impl(query).await
+    }
+
+    async fn get_case(&self, case_id: &str) -> Result<Option<CaseLedger>, StoreError> {
+        self.get_case_impl(case_id).await
+    }
+
+    async fn case_events(&self, case_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
+        self.case_events_impl(case_id).await
+    }
+
+    async fn dump_ledgers(&self) -> Result<Vec<(String, String)>, StoreError> {
+        self.dump_ledgers_impl().await
+    }
+
+    async fn ping(&self) -> Result<(), StoreError> {
+        sqlx::query("SELECT 1").execute(&self.pool).await?;
+        Ok(())
+    }
+}

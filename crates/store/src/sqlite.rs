@@ -1,0 +1,59 @@
+//! The SQLite backend: one file in WAL mode, the embedded default.
+
+use std::str::FromStr;
+use std::time::Duration;
+
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{Pool, Sqlite, Transaction};
+
+/// A store on a SQLite file.
+pub struct SqliteStore {
+    /// Connections to the file; readers run concurrently with the single writer (WAL).
+    pool: Pool<Sqlite>,
+    /// Serializes this process's writers so they queue here instead of spinning on the file lock.
+    write: tokio::sync::Mutex<()>,
+}
+
+type Db = Sqlite;
+type StoreImpl = SqliteStore;
+const BACKEND: Backend = Backend::Sqlite;
+const MIGRATIONS: &[Migration] = &[Migration {
+    version: 1,
+    name: "event_log_and_ledger",
+    sql: include_str!("../migrations/sqlite/0001_event_log_and_ledger.sql"),
+}];
+
+/// `BEGIN IMMEDIATE` takes the file's write lock up front: a transaction that reads the chain
+/// head and then writes can never fail to upgrade because another process wrote in between.
+async fn begin_write(pool: &Pool<Sqlite>) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+impl SqliteStore {
+    /// Opens (creating if needed) the SQLite file at `path` and applies pending migrations.
+    pub async fn open(path: &str) -> Result<Self, StoreError> {
+        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+            .create_if_missing(true)
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal)
+            .busy_timeout(Duration::from_secs(30))
+            .foreign_keys(true);
+        let pool = SqlitePoolOptions::new()
+            .max_connections(4)
+            .connect_with(options)
+            .await?;
+        let store = Self {
+            pool,
+            write: tokio::sync::Mutex::new(()),
+        };
+        store.migrate().await?;
+        Ok(store)
+    }
+
+    /// The connection pool, for tests that must reach past the trait (tampering with the log).
+    pub fn pool(&self) -> &Pool<Sqlite> {
+        &self.pool
+    }
+}
+
+include!("sql_common.rs");

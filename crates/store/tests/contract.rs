@@ -1,0 +1,347 @@
+//! The storage contract, run against every backend (SQLite always; PostgreSQL when
+//! `CASEWATCH_TEST_POSTGRES` holds a URL).
+
+use casewatch_core::{Event, ParseOptions};
+use casewatch_store::testing::{self, TestDb};
+use casewatch_store::{CaseQuery, StoreError};
+use jiff::Timestamp;
+use serde_json::{Value, json};
+
+fn ev(v: Value) -> Event {
+    Event::parse(&v, ParseOptions { now: None }).unwrap_or_else(|e| panic!("{e:?}"))
+}
+
+fn now() -> Timestamp {
+    "2026-04-01T12:00:00+08:00".parse().unwrap()
+}
+
+fn case_events(case: &str) -> Vec<Event> {
+    vec![
+        ev(
+            json!({"id": format!("{case}-1"), "type":"case.accepted","case":case,"at":"2026-03-01T09:00:00+08:00","unit":"U-1","data":{"kind":"criminal","cause":"盗窃"}}),
+        ),
+        ev(
+            json!({"id": format!("{case}-2"), "type":"person.registered","case":case,"subject":"P1","at":"2026-03-01T10:00:00+08:00","data":{"role":"suspect","name":"王某"}}),
+        ),
+        ev(
+            json!({"id": format!("{case}-3"), "type":"detention.started","case":case,"subject":"P1","at":"2026-03-02T10:23:00+08:00"}),
+        ),
+    ]
+}
+
+async fn each_backend() -> Vec<TestDb> {
+    testing::all().await.expect("open test databases")
+}
+
+#[tokio::test]
+async fn append_is_idempotent_by_id_and_content() {
+    for db in each_backend().await {
+        let s = &db.store;
+        let out = s.append(&case_events("C1"), now()).await.unwrap();
+        assert_eq!(
+            (out.accepted, out.duplicates, out.cases_touched),
+            (3, 0, 1),
+            "{}",
+            db.label
+        );
+        let again = s.append(&case_events("C1"), now()).await.unwrap();
+        assert_eq!((again.accepted, again.duplicates), (0, 3), "{}", db.label);
+        // The same instant written in UTC is the same content.
+        let utc = ev(
+            json!({"id":"C1-3","type":"detention.started","case":"C1","subject":"P1","at":"2026-03-02T02:23:00Z"}),
+        );
+        assert_eq!(
+            s.append(&[utc], now()).await.unwrap().duplicates,
+            1,
+            "{}",
+            db.label
+        );
+        assert_eq!(s.count_events().await.unwrap(), 3, "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn a_conflict_rejects_the_whole_batch() {
+    for db in each_backend().await {
+        let s = &db.store;
+        s.append(&case_events("C1"), now()).await.unwrap();
+        let mut batch = case_events("C2");
+        batch.push(ev(json!({"id":"C1-3","type":"detention.started","case":"C1","subject":"P2","at":"2026-03-02T10:23:00+08:00"})));
+        match s.append(&batch, now()).await {
+            Err(StoreError::Rejected(problems)) => {
+                assert_eq!(problems.len(), 1, "{}", db.label);
+                assert_eq!(problems[0].index, 3);
+                assert_eq!(problems[0].error.field, "id");
+                assert_eq!(problems[0].error.code, "conflict");
+                assert!(
+                    problems[0]
+                        .error
+                        .message
+                        .contains("`C1-3` 已存在且内容不同")
+                );
+            }
+            other => panic!("{}: expected a conflict, got {other:?}", db.label),
+        }
+        assert_eq!(
+            s.count_events().await.unwrap(),
+            3,
+            "{}: nothing of the batch was stored",
+            db.label
+        );
+        assert!(s.get_case("C2").await.unwrap().is_none(), "{}", db.label);
+    }
+}
+
+#[tokio::test]
+async fn repeats_inside_one_batch() {
+    for db in each_backend().await {
+        let s = &db.store;
+        let mut batch = case_events("C1");
+        batch.push(batch[0].clone());
+        let out = s.append(&batch, now()).await.unwrap();
+        assert_eq!((out.accepted, out.duplicates), (3, 1), "{}", db.label);
+
+        let mut bad = case_events("C2");
+        bad.push(ev(
+            json!({"id":"C2-1","type":"case.filed","case":"C2","at":"2026-03-01T09:00:00+08:00"}),
+        ));
+        let Err(StoreError::Rejected(p)) = s.append(&bad, now()).await else {
+            panic!("{}", db.label)
+        };
+        assert_eq!((p[0].index, p[0].error.code), (3, "conflict"));
+        assert!(
+            p[0].error.message.contains("本批第 1 条"),
+            "{}",
+            p[0].error.message
+        );
+    }
+}
+
+#[tokio::test]
+async fn retractions_need_a_real_target_in_the_same_case() {
+    for db in each_backend().await {
+        let s = &db.store;
+        s.append(&case_events("C1"), now()).await.unwrap();
+        s.append(&case_events("C2"), now()).await.unwrap();
+        let retract = |id: &str, case: &str, target: &str| {
+            ev(
+                json!({"id":id,"type":"event.retracted","case":case,"at":"2026-03-03T09:00:00+08:00","data":{"target":target,"reason":"误录"}}),
+            )
+        };
+        let cases = [
+            (retract("r1", "C1", "nope"), "unknown_target"),
+            (retract("r2", "C1", "C2-3"), "wrong_case"),
+        ];
+        for (e, code) in cases {
+            let Err(StoreError::Rejected(p)) = s.append(&[e], now()).await else {
+                panic!("{}", db.label)
+            };
+            assert_eq!(
+                (p[0].error.field.as_str(), p[0].error.code),
+                ("data.target", code),
+                "{}",
+                db.label
+            );
+        }
+        s.append(&[retract("r3", "C1", "C1-3")], now())
+            .await
+            .unwrap();
+        let l = s.get_case("C1").await.unwrap().unwrap();
+        assert_eq!(
+            l.persons["P1"].measure, None,
+            "{}: the detention was retracted",
+            db.label
+        );
+        assert_eq!(l.n_retracted, 1);
+        let Err(StoreError::Rejected(p)) = s.append(&[retract("r4", "C1", "r3")], now()).await
+        else {
+            panic!()
+        };
+        assert_eq!(p[0].error.code, "retract_retraction");
+        // A retraction and its target may arrive in the same batch.
+        let mut batch = case_events("C3");
+        batch.push(retract("r5", "C3", "C3-2"));
+        s.append(&batch, now()).await.unwrap();
+        assert!(
+            s.get_case("C3")
+                .await
+                .unwrap()
+                .unwrap()
+                .persons
+                .get("P1")
+                .is_some_and(|p| p.role.is_none())
+        );
+    }
+}
+
+#[tokio::test]
+async fn the_ledger_and_timeline_are_readable() {
+    for db in each_backend().await {
+        let s = &db.store;
+        s.append(&case_events("C1"), now()).await.unwrap();
+        let l = s.get_case("C1").await.unwrap().unwrap();
+        assert_eq!(l.kind.as_deref(), Some("criminal"));
+        assert_eq!(l.unit.as_deref(), Some("U-1"));
+        let tl = s.case_events("C1").await.unwrap();
+        let ids: Vec<&str> = tl.iter().map(|e| e.event.id.as_str()).collect();
+        assert_eq!(ids, ["C1-1", "C1-2", "C1-3"], "{}", db.label);
+        assert_eq!(tl[0].seq, 1);
+        assert!(s.get_case("none").await.unwrap().is_none());
+    }
+}
+
+#[tokio::test]
+async fn cases_filter_and_page() {
+    for db in each_backend().await {
+        let s = &db.store;
+        for i in 0..12 {
+            let mut evs = case_events(&format!("K{i:02}"));
+            if i % 3 == 0 {
+                evs[0] = ev(
+                    json!({"id": format!("K{i:02}-1"), "type":"case.accepted","case":format!("K{i:02}"),"at":"2026-03-01T09:00:00+08:00","unit":"U-2","data":{"kind":"administrative","cause":"殴打他人"}}),
+                );
+            }
+            s.append(&evs, now()).await.unwrap();
+        }
+        let q = |f: fn(&mut CaseQuery)| {
+            let mut q = CaseQuery {
+                page: 1,
+                per_page: 5,
+                ..CaseQuery::default()
+            };
+            f(&mut q);
+            q
+        };
+        let all = s.list_cases(&q(|_| {})).await.unwrap();
+        assert_eq!((all.total, all.items.len()), (12, 5), "{}", db.label);
+        let p3 = s.list_cases(&q(|q| q.page = 3)).await.unwrap();
+        assert_eq!(p3.items.len(), 2);
+        let admin = s
+            .list_cases(&q(|q| q.kind = Some("administrative".into())))
+            .await
+            .unwrap();
+        assert_eq!(admin.total, 4);
+        let unit = s
+            .list_cases(&q(|q| q.unit = Some("U-2".into())))
+            .await
+            .unwrap();
+        assert_eq!(unit.total, 4);
+        let stage = s
+            .list_cases(&q(|q| q.stage = Some("accepted".into())))
+            .await
+            .unwrap();
+        assert_eq!(stage.total, 12);
+        let text = s
+            .list_cases(&q(|q| q.text = Some("殴打".into())))
+            .await
+            .unwrap();
+        assert_eq!(text.total, 4, "{}: free text over the cause", db.label);
+        let by_id = s
+            .list_cases(&q(|q| q.text = Some("k1".into())))
+            .await
+            .unwrap();
+        assert_eq!(
+            by_id.total, 2,
+            "{}: free text over the id, case-insensitive",
+            db.label
+        );
+        let wild = s
+            .list_cases(&q(|q| q.text = Some("%".into())))
+            .await
+            .unwrap();
+        assert_eq!(wild.total, 0, "{}: LIKE wildcards are literal", db.label);
+    }
+}
+
+#[tokio::test]
+async fn verify_names_the_first_broken_link() {
+    for db in each_backend().await {
+        let s = &db.store;
+        s.append(&case_events("C1"), now()).await.unwrap();
+        s.append(&case_events("C2"), now()).await.unwrap();
+        let ok = s.verify(&|_| {}).await.unwrap();
+        assert_eq!((ok.n_events, ok.broken.clone()), (6, None), "{}", db.label);
+        assert!(ok.head.is_some());
+
+        let tampered = r#"{"at":"2026-03-02T10:23:00+08:00","case":"C2","id":"C2-3","subject":"P9","type":"detention.started"}"#;
+        if db.label == "sqlite" {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            let refused = sqlx::query("UPDATE events SET body = 'x' WHERE seq = 6")
+                .execute(&pool)
+                .await;
+            assert!(refused.unwrap_err().to_string().contains("append-only"));
+            sqlx::query("DROP TRIGGER events_no_update")
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE events SET body = $1 WHERE seq = 6")
+                .bind(tampered)
+                .execute(&pool)
+                .await
+                .unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            let refused = sqlx::query("UPDATE events SET body = 'x' WHERE seq = 6")
+                .execute(&pool)
+                .await;
+            assert!(refused.unwrap_err().to_string().contains("append-only"));
+            sqlx::query("ALTER TABLE events DISABLE TRIGGER events_no_update")
+                .execute(&pool)
+                .await
+                .unwrap();
+            sqlx::query("UPDATE events SET body = $1 WHERE seq = 6")
+                .bind(tampered)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+        let bad = s.verify(&|_| {}).await.unwrap();
+        let broken = bad.broken.expect("tampering is detected");
+        assert_eq!(
+            (broken.seq, broken.id.as_str()),
+            (6, "C2-3"),
+            "{}",
+            db.label
+        );
+        assert!(
+            broken.reason.contains("content_hash") || broken.reason.contains("subject"),
+            "{}",
+            broken.reason
+        );
+    }
+}
+
+#[tokio::test]
+async fn replay_rebuilds_the_same_ledger_as_incremental_ingestion() {
+    let org_now: Timestamp = "2026-11-22T12:00:00+08:00".parse().unwrap();
+    let cfg = casewatch_demo::DemoConfig {
+        cases: 300,
+        seed: 7,
+        now: org_now,
+    };
+    let events: Vec<Event> = casewatch_demo::events(&cfg)
+        .map(|v| {
+            Event::parse(&v, ParseOptions { now: Some(org_now) })
+                .unwrap_or_else(|e| panic!("{e:?}"))
+        })
+        .collect();
+    for db in each_backend().await {
+        let s = &db.store;
+        // Uneven batches so that cases straddle batch boundaries.
+        for chunk in events.chunks(97) {
+            s.append(chunk, org_now).await.unwrap();
+        }
+        let incremental = s.dump_ledgers().await.unwrap();
+        assert_eq!(incremental.len(), 300, "{}", db.label);
+        let report = s.replay(&|_| {}).await.unwrap();
+        assert_eq!(report.n_cases, 300);
+        assert_eq!(report.n_events, events.len() as u64);
+        let replayed = s.dump_ledgers().await.unwrap();
+        assert!(
+            incremental == replayed,
+            "{}: replay differs from incremental ingestion",
+            db.label
+        );
+        assert!(s.verify(&|_| {}).await.unwrap().broken.is_none());
+    }
+}
