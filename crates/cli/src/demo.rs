@@ -71,3 +71,25 @@ pub async fn generate(
         accepted
     ))
 }
+
+/// Writes the demo history as JSON Lines, for imports and benchmarks; returns the event count.
+pub fn write_jsonl(
+    path: &std::path::Path,
+    cases: u64,
+    seed: u64,
+    now: Timestamp,
+) -> anyhow::Result<u64> {
+    use std::io::Write;
+    let file =
+        std::fs::File::create(path).with_context(|| format!("无法创建 `{}`", path.display()))?;
+    let mut w = std::io::BufWriter::with_capacity(1 << 20, file);
+    let mut n = 0u64;
+    for value in casewatch_demo::events(&casewatch_demo::DemoConfig { cases, seed, now }) {
+        serde_json::to_writer(&mut w, &value)?;
+        w.write_all(b"\n")?;
+        n += 1;
+    }
+    w.flush()
+        .with_context(|| format!("无法写入 `{}`", path.display()))?;
+    Ok(n)
+}

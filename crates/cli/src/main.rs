@@ -75,6 +75,9 @@ enum Command {
         /// The instant the history ends at (RFC 3339). Default: now.
         #[arg(long, value_name = "T")]
         now: Option<String>,
+        /// Write the events to this JSON Lines file instead of importing them.
+        #[arg(long, value_name = "FILE")]
+        out: Option<PathBuf>,
     },
 }
 
@@ -230,12 +233,22 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
-        Command::Demo { cases, seed, now } => {
+        Command::Demo {
+            cases,
+            seed,
+            now,
+            out,
+        } => {
             let now = match now {
                 Some(s) => casewatch_core::time::parse_instant(&s)
                     .map_err(|m| anyhow::anyhow!("--now：{m}"))?,
                 None => clock.now(),
             };
+            if let Some(path) = out {
+                let n = demo::write_jsonl(&path, cases, seed, now)?;
+                println!("已写入 {n} 个事件到 {}", path.display());
+                return Ok(ExitCode::SUCCESS);
+            }
             let store = import::open_store(&cfg.database_url).await?;
             let org = demo::generate(&store, cases, seed, now, progress).await?;
             println!("{org}");

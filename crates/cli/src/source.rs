@@ -187,6 +187,7 @@ fn read_array(r: impl BufRead, sink: &mut impl FnMut(Item, u64)) -> Result<(), R
         c.skip();
     } else {
         loop {
+            c.peek_non_ws().map_err(ReadError::Io)?;
             let line = c.line();
             let mut de = serde_json::Deserializer::from_reader(&mut c);
             let value = Value::deserialize(&mut de).map_err(|e| {

@@ -131,18 +131,18 @@ impl Event {
                 None
             }
         });
-        if let (Some(at), Some(now)) = (at, opts.now) {
-            if at > now + MAX_FUTURE_SKEW {
-                errs.push(FieldError::new(
-                    "at",
-                    "future_time",
-                    format!(
-                        "发生时间 `{}` 晚于接收时间 {} 超过 5 分钟",
-                        format_instant(at),
-                        format_instant(now)
-                    ),
-                ));
-            }
+        if let (Some(at), Some(now)) = (at, opts.now)
+            && at > now + MAX_FUTURE_SKEW
+        {
+            errs.push(FieldError::new(
+                "at",
+                "future_time",
+                format!(
+                    "发生时间 `{}` 晚于接收时间 {} 超过 5 分钟",
+                    format_instant(at),
+                    format_instant(now)
+                ),
+            ));
         }
         let subject = optional_ref(obj, "subject", &mut errs);
         let unit = optional_ref(obj, "unit", &mut errs);

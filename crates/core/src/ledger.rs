@@ -395,10 +395,10 @@ impl CaseLedger {
         if let Some(o) = &e.officer {
             self.officers.insert(o.to_string());
         }
-        if let Some(u) = &e.unit {
-            if self.unit.is_none() || e.event_type == T::CaseAccepted {
-                self.unit = Some(u.to_string());
-            }
+        if let Some(u) = &e.unit
+            && (self.unit.is_none() || e.event_type == T::CaseAccepted)
+        {
+            self.unit = Some(u.to_string());
         }
         let subject = e.subject.as_ref().map(ToString::to_string);
         let data_string = |k: &str| e.data_str(k).map(str::to_owned);

@@ -1,4 +1,6 @@
 //! The storage contract, run against every backend (SQLite always; PostgreSQL when
+
+#![cfg(test)]
 //! `CASEWATCH_TEST_POSTGRES` holds a URL).
 
 use casewatch_core::{Event, ParseOptions};

@@ -2,17 +2,15 @@ use std::io::Write;
 
 use super::*;
 
+type Collected = (Vec<(Option<u64>, Value)>, Vec<EventProblem>, Option<(u64, String)>);
+
 fn collect(
     name: &str,
     content: &str,
-) -> (
-    Vec<(Option<u64>, Value)>,
-    Vec<EventProblem>,
-    Option<(u64, String)>,
-) {
+) -> Collected {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
-    std::fs::File::create(&path)
+    File::create(&path)
         .unwrap()
         .write_all(content.as_bytes())
         .unwrap();

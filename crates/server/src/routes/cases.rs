@@ -27,23 +27,24 @@ pub async fn list_cases(
 ) -> Result<Json<CasePage>, ApiError> {
     let Query(p) = params
         .map_err(|e| ApiError::bad_param("query", format!("查询参数无效：{}", e.body_text())))?;
-    if let Some(kind) = &p.kind {
-        if kind != "criminal" && kind != "administrative" {
-            return Err(ApiError::bad_param(
-                "kind",
-                format!("案件类型 `{kind}` 无效：应为 criminal 或 administrative"),
-            ));
-        }
+    if let Some(kind) = &p.kind
+        && kind != "criminal"
+        && kind != "administrative"
+    {
+        return Err(ApiError::bad_param(
+            "kind",
+            format!("案件类型 `{kind}` 无效：应为 criminal 或 administrative"),
+        ));
     }
-    if let Some(stage) = &p.stage {
-        if Stage::parse(stage).is_none() {
-            return Err(ApiError::bad_param(
-                "stage",
-                format!(
-                    "案件阶段 `{stage}` 无效：应为 reported、accepted、filed、not_filed、decided、transferred 或 closed"
-                ),
-            ));
-        }
+    if let Some(stage) = &p.stage
+        && Stage::parse(stage).is_none()
+    {
+        return Err(ApiError::bad_param(
+            "stage",
+            format!(
+                "案件阶段 `{stage}` 无效：应为 reported、accepted、filed、not_filed、decided、transferred 或 closed"
+            ),
+        ));
     }
     let per_page = p.per_page.unwrap_or(20);
     if !(1..=200).contains(&per_page) {
