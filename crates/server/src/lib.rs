@@ -91,10 +91,16 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
+        .route("/", axum::routing::get(index))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
+}
+
+/// The case browser: a single page over the case API, until the full web UI replaces it.
+async fn index() -> axum::response::Html<&'static str> {
+    axum::response::Html(include_str!("index.html"))
 }
 
 async fn not_found(uri: axum::http::Uri) -> error::ApiError {

@@ -299,3 +299,25 @@ async fn the_openapi_document_is_served_and_stable() {
     }
     insta::assert_json_snapshot!("openapi", doc);
 }
+
+#[tokio::test]
+async fn the_case_browser_is_served_at_the_root() {
+    let db = testing::sqlite().await.unwrap();
+    let app = TestApp::start(db, 1024).await;
+    let r = app
+        .client
+        .get(format!("{}/", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(r.status(), StatusCode::OK);
+    assert!(
+        r.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/html")
+    );
+    let html = r.text().await.unwrap();
+    assert!(html.contains("Casewatch 执法监督平台"));
+    assert!(html.contains("/api/v1/cases"));
+}

@@ -26,6 +26,11 @@ const MIGRATIONS: &[Migration] = &[Migration {
 /// on ("CWLOG" in ASCII).
 const WRITE_LOCK_KEY: i64 = 0x43_57_4c_4f_47;
 
+/// The i-th bind placeholder.
+fn param(i: usize) -> String {
+    format!("${i}")
+}
+
 async fn begin_write(pool: &Pool<Postgres>) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")

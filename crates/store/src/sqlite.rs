@@ -23,6 +23,12 @@ const MIGRATIONS: &[Migration] = &[Migration {
     sql: include_str!("../migrations/sqlite/0001_event_log_and_ledger.sql"),
 }];
 
+/// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through
+/// a linear search per bind, which a multi-row insert of thousands of parameters turns quadratic.
+fn param(_i: usize) -> String {
+    "?".to_owned()
+}
+
 /// `BEGIN IMMEDIATE` takes the file's write lock up front: a transaction that reads the chain
 /// head and then writes can never fail to upgrade because another process wrote in between.
 async fn begin_write(pool: &Pool<Sqlite>) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {

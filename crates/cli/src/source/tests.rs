@@ -2,12 +2,13 @@ use std::io::Write;
 
 use super::*;
 
-type Collected = (Vec<(Option<u64>, Value)>, Vec<EventProblem>, Option<(u64, String)>);
+type Collected = (
+    Vec<(Option<u64>, Value)>,
+    Vec<EventProblem>,
+    Option<(u64, String)>,
+);
 
-fn collect(
-    name: &str,
-    content: &str,
-) -> Collected {
+fn collect(name: &str, content: &str) -> Collected {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join(name);
     File::create(&path)
