@@ -14,6 +14,7 @@ use clap::{Parser, Subcommand};
 mod config;
 mod demo;
 mod import;
+mod rules_cmd;
 mod source;
 
 /// Casewatch 执法监督平台: continuous supervision of police case handling.
@@ -60,6 +61,26 @@ enum Command {
         #[arg(long, default_value_t = 5000, value_name = "N")]
         batch_size: usize,
     },
+    /// Evaluate a rule pack over a file of events at an instant and print every finding.
+    Check {
+        /// Events, one JSON object per line.
+        #[arg(value_name = "EVENTS.jsonl")]
+        events: PathBuf,
+        /// The evaluation instant ("now"), RFC 3339 with offset.
+        #[arg(long, value_name = "T")]
+        at: String,
+        /// A rule pack folder. Default: the standard pack.
+        #[arg(long, value_name = "DIR")]
+        rules: Option<PathBuf>,
+        /// Output format.
+        #[arg(long, value_enum, default_value_t = CheckFormat::Jsonl)]
+        format: CheckFormat,
+    },
+    /// Work with rule packs.
+    Rules {
+        #[command(subcommand)]
+        command: RulesCommand,
+    },
     /// Walk the event log's hash chain and name the first broken link.
     Verify,
     /// Rebuild every projection (the case ledger) from the event log.
@@ -78,6 +99,29 @@ enum Command {
         /// Write the events to this JSON Lines file instead of importing them.
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
+    },
+}
+
+/// Output formats of `check`.
+#[derive(Debug, Clone, Copy, clap::ValueEnum)]
+enum CheckFormat {
+    /// One JSON object per finding.
+    Jsonl,
+    /// A tab-separated table for people.
+    Table,
+}
+
+#[derive(Debug, Subcommand)]
+enum RulesCommand {
+    /// Check a pack and report every problem with file, rule and position.
+    Validate {
+        /// The pack folder.
+        dir: PathBuf,
+    },
+    /// Run the scenarios of a pack (DIR/scenarios/**).
+    Test {
+        /// The pack folder.
+        dir: PathBuf,
     },
 }
 
@@ -115,6 +159,29 @@ fn main() -> ExitCode {
 }
 
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
+    // The engine commands need no database and no configuration.
+    match &cli.command {
+        Command::Check {
+            events,
+            at,
+            rules,
+            format,
+        } => {
+            return Ok(rules_cmd::check(
+                events,
+                at,
+                rules.as_deref(),
+                matches!(format, CheckFormat::Table),
+            ));
+        }
+        Command::Rules {
+            command: RulesCommand::Validate { dir },
+        } => return Ok(rules_cmd::validate(dir)),
+        Command::Rules {
+            command: RulesCommand::Test { dir },
+        } => return Ok(rules_cmd::test(dir)),
+        _ => {}
+    }
     let (listen, body_limit) = match &cli.command {
         Command::Serve {
             listen, body_limit, ..
@@ -233,6 +300,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             );
             Ok(ExitCode::SUCCESS)
         }
+        Command::Check { .. } | Command::Rules { .. } => Ok(ExitCode::SUCCESS),
         Command::Demo {
             cases,
             seed,

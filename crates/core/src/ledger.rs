@@ -152,6 +152,9 @@ pub struct Person {
     pub measures: Vec<MeasureSpan>,
     /// Held in a detention house (羁押于看守所) now.
     pub in_custody: bool,
+    /// Was ever admitted to a detention house in this case.
+    #[serde(default)]
+    pub ever_in_custody: bool,
     /// `requested`, `extended`, `approved`, `rejected` or `executed`: the arrest procedure's state.
     pub arrest: Option<String>,
     /// Months of investigative custody added by approved extensions.
@@ -292,6 +295,9 @@ pub struct CaseLedger {
     pub receipt: Option<String>,
     /// Marked as a serious case on acceptance or filing.
     pub serious: bool,
+    /// A `report.received` said officers went to the scene (民警到达现场处置).
+    #[serde(default)]
+    pub on_scene: bool,
     /// When the report was received.
     pub reported_at: Option<Instant>,
     /// When the case was accepted.
@@ -342,6 +348,7 @@ impl CaseLedger {
             officers: BTreeSet::new(),
             receipt: None,
             serious: false,
+            on_scene: false,
             reported_at: None,
             accepted_at: None,
             filed_at: None,
@@ -389,6 +396,13 @@ impl CaseLedger {
         l
     }
 
+    /// Applies one event to the ledger, as [`CaseLedger::build`] does for each event in order.
+    /// The supervision engine walks a case with it to know the state before each event.
+    /// Retractions are the caller's business: the event given is taken as valid.
+    pub fn apply_event(&mut self, e: &Event) {
+        self.apply(e);
+    }
+
     fn apply(&mut self, e: &Event) {
         use EventType as T;
         let at = Instant(e.at);
@@ -405,6 +419,7 @@ impl CaseLedger {
 
         match &e.event_type {
             T::ReportReceived => {
+                self.on_scene |= e.data_bool("on_scene");
                 self.reported_at.get_or_insert(at);
                 self.stage.get_or_insert(Stage::Reported);
             }
@@ -520,7 +535,11 @@ impl CaseLedger {
             T::QuestioningStarted => self.person(s).start_measure(Measure::Questioning, at),
             T::QuestioningEnded => self.person(s).end_measures(&[Measure::Questioning], at),
             T::DetentionStarted => self.person(s).start_measure(Measure::CriminalDetention, at),
-            T::CustodyAdmitted => self.person(s).in_custody = true,
+            T::CustodyAdmitted => {
+                let p = self.person(s);
+                p.in_custody = true;
+                p.ever_in_custody = true;
+            }
             T::FamilyNotified | T::FamilyNoticeWaived => {
                 if let Some(m) = data_string("measure") {
                     self.person(s).family_notified.insert(m);

@@ -1,0 +1,519 @@
+//! The pure evaluator: (pack, calendar, a case's events, now) → findings.
+//!
+//! Events are walked in order of `at`, then arrival. Before each event is applied to the case
+//! ledger, the rules that react to its type are asked, in this order: stops, extensions and pauses
+//! of open clocks; starts of new clocks; checks. Conditions therefore see the case as it stood
+//! before the event. When the walk is done, each clock's due is computed from its start, its limit,
+//! the extensions that came in time and its pauses, and its state follows from `now`.
+
+use std::collections::HashSet;
+use std::sync::Arc;
+
+use casewatch_core::event_type::SubjectRule;
+use casewatch_core::ledger::CaseLedger;
+use casewatch_core::{Event, EventType};
+use cel::{Context, Value};
+use jiff::{SignedDuration, Timestamp};
+
+use crate::explain;
+use crate::facts;
+use crate::finding::{Finding, State};
+use crate::pack::{
+    Amount, Clock, ExtendAction, LimitSpec, Pack, Rule, RuleBody, RuleScope, Unit, Warning,
+};
+use crate::time::{Calendar, Due, Limit, compute_due, date_of, pause_days, warning_at};
+
+/// A clock while the walk goes on.
+struct OpenClock<'p> {
+    rule: &'p Rule,
+    clock: &'p Clock,
+    subject: Option<String>,
+    start: Event,
+    start_value: Value,
+    /// The period in the limit's unit (after extensions), for period limits.
+    amount: i64,
+    n_extensions: i64,
+    notes: Vec<String>,
+    pauses: Vec<(Timestamp, Option<Timestamp>)>,
+    stopped: Option<(Timestamp, EventType)>,
+    problem: Option<String>,
+}
+
+/// Evaluates every rule of `pack` over one case's `events` at `now`. Events after `now` are
+/// ignored; retracted events count as never received. Findings are sorted by subject, rule, start.
+pub fn evaluate(pack: &Pack, cal: &Calendar, events: &[Event], now: Timestamp) -> Vec<Finding> {
+    let mut evs: Vec<&Event> = events.iter().filter(|e| e.at <= now).collect();
+    evs.sort_by_key(|e| e.at);
+    let retracted: HashSet<&str> = evs
+        .iter()
+        .filter(|e| e.event_type == EventType::EventRetracted)
+        .filter_map(|e| e.data_str("target"))
+        .collect();
+    let active: Vec<&Event> = evs
+        .into_iter()
+        .filter(|e| e.event_type != EventType::EventRetracted && !retracted.contains(e.id.as_str()))
+        .collect();
+    let Some(case_id) = active.first().map(|e| e.case.to_string()) else {
+        return Vec::new();
+    };
+    let has_complainant = active.iter().any(|e| {
+        e.event_type == EventType::PersonRegistered && e.data_str("role") == Some("complainant")
+    });
+
+    let mut walk = Walk {
+        pack,
+        cal,
+        now,
+        clocks: Vec::new(),
+        findings: Vec::new(),
+        first_seen: HashSet::new(),
+    };
+    let mut state = CaseLedger::empty(&case_id);
+    for e in active {
+        let rules = pack.rules_for(e.event_type.as_str());
+        if !rules.is_empty() {
+            let mut ctx = Context::with_env(Arc::clone(&pack.env));
+            ctx.add_variable_from_value("event", facts::event_value(e));
+            ctx.add_variable_from_value("case", facts::case_value(&state, has_complainant));
+            if let Some(v) = e
+                .subject
+                .as_ref()
+                .and_then(|s| facts::subject_value(&state, s.as_str(), e.at))
+            {
+                ctx.add_variable_from_value("subject", v);
+            }
+            for &i in rules {
+                if let Some(rule) = pack.rules.get(i) {
+                    walk.step(rule, e, &ctx, &state);
+                }
+            }
+        }
+        state.apply_event(e);
+    }
+    walk.finish()
+}
+
+struct Walk<'p> {
+    pack: &'p Pack,
+    cal: &'p Calendar,
+    now: Timestamp,
+    clocks: Vec<OpenClock<'p>>,
+    findings: Vec<Finding>,
+    /// (rule id, scope key) pairs whose first start has been seen, for `first = true` starts.
+    first_seen: HashSet<(String, String)>,
+}
+
+fn in_force(rule: &Rule, at: Timestamp) -> bool {
+    let d = date_of(at);
+    rule.in_force.0.is_none_or(|from| d >= from) && rule.in_force.1.is_none_or(|until| d < until)
+}
+
+fn holds(when: Option<&crate::expr::Expr>, ctx: &Context<'_, '_>) -> Result<bool, String> {
+    when.map_or(Ok(true), |w| w.eval_bool(ctx))
+}
+
+impl<'p> Walk<'p> {
+    fn step(&mut self, rule: &'p Rule, e: &Event, ctx: &Context<'_, '_>, state: &CaseLedger) {
+        match &rule.body {
+            RuleBody::Clock(clock) => {
+                self.stops_and_extensions(rule, clock, e, ctx);
+                self.starts(rule, clock, e, ctx);
+            }
+            RuleBody::Check(check) => {
+                for t in check.triggers.iter().filter(|t| t.on == e.event_type) {
+                    if !in_force(rule, e.at) {
+                        continue;
+                    }
+                    match holds(t.when.as_ref(), ctx) {
+                        Ok(true) => {}
+                        Ok(false) => continue,
+                        Err(m) => {
+                            self.findings.push(self.check_finding(
+                                rule,
+                                e,
+                                e.subject.as_ref().map(ToString::to_string),
+                                State::Violated,
+                                format!("规则无法求值：{m}"),
+                            ));
+                            continue;
+                        }
+                    }
+                    if check.for_each {
+                        let subjects: Vec<String> = state
+                            .persons
+                            .keys()
+                            .chain(state.property.keys())
+                            .chain(state.freezes.keys())
+                            .cloned()
+                            .collect::<std::collections::BTreeSet<_>>()
+                            .into_iter()
+                            .collect();
+                        for s in subjects {
+                            let Some(sv) = facts::subject_value(state, &s, e.at) else {
+                                continue;
+                            };
+                            let mut inner = ctx.new_inner_scope();
+                            inner.add_variable_from_value("subject", sv);
+                            match holds(check.applies.as_ref(), &inner) {
+                                Ok(true) => {}
+                                Ok(false) => continue,
+                                Err(m) => {
+                                    self.findings.push(self.check_finding(
+                                        rule,
+                                        e,
+                                        Some(s),
+                                        State::Violated,
+                                        format!("规则无法求值：{m}"),
+                                    ));
+                                    continue;
+                                }
+                            }
+                            let (st, text) = match check.require.eval_bool(&inner) {
+                                Ok(true) => (State::Passed, check.passed.clone()),
+                                Ok(false) => (State::Violated, check.violated.clone()),
+                                Err(m) => (State::Violated, format!("规则无法求值：{m}")),
+                            };
+                            self.findings
+                                .push(self.check_finding(rule, e, Some(s), st, text));
+                        }
+                    } else {
+                        let (st, text) = match check.require.eval_bool(ctx) {
+                            Ok(true) => (State::Passed, check.passed.clone()),
+                            Ok(false) => (State::Violated, check.violated.clone()),
+                            Err(m) => (State::Violated, format!("规则无法求值：{m}")),
+                        };
+                        let subject = match rule.scope {
+                            RuleScope::Subject => e.subject.as_ref().map(ToString::to_string),
+                            RuleScope::Case => None,
+                        };
+                        self.findings
+                            .push(self.check_finding(rule, e, subject, st, text));
+                    }
+                }
+            }
+        }
+    }
+
+    fn check_finding(
+        &self,
+        rule: &Rule,
+        e: &Event,
+        subject: Option<String>,
+        state: State,
+        text: String,
+    ) -> Finding {
+        Finding {
+            rule: rule.id.clone(),
+            case: e.case.to_string(),
+            subject,
+            reference: e.id.to_string(),
+            state,
+            started: None,
+            due: None,
+            warn_at: None,
+            stopped: None,
+            explain: explain::check(rule, e, state, &text),
+            unit: e.unit.as_ref().map(ToString::to_string),
+            officer: e.officer.as_ref().map(ToString::to_string),
+            next_transition: None,
+        }
+    }
+
+    /// Whether an event concerns an open clock: same subject, or a case-level event for all.
+    fn concerns(clock: &OpenClock<'_>, e: &Event) -> bool {
+        match (&clock.subject, &e.subject) {
+            (None, _) => true,
+            (Some(_), _) if e.event_type.subject_rule() == SubjectRule::Forbidden => true,
+            (Some(a), Some(b)) => a == b.as_str(),
+            (Some(_), None) => false,
+        }
+    }
+
+    fn stops_and_extensions(
+        &mut self,
+        rule: &'p Rule,
+        clock: &'p Clock,
+        e: &Event,
+        ctx: &Context<'_, '_>,
+    ) {
+        let (cal, now) = (self.cal, self.now);
+        for oc in self
+            .clocks
+            .iter_mut()
+            .filter(|c| std::ptr::eq(c.rule, rule) && c.stopped.is_none())
+        {
+            if !Self::concerns(oc, e) {
+                continue;
+            }
+            let mut inner = ctx.new_inner_scope();
+            inner.add_variable_from_value("start", oc.start_value.clone());
+            // Pauses first: an appraisal that starts is not a stop.
+            for (pstart, pend) in &clock.pauses {
+                if *pstart == e.event_type && oc.pauses.last().is_none_or(|p| p.1.is_some()) {
+                    oc.pauses.push((e.at, None));
+                } else if *pend == e.event_type {
+                    if let Some(p) = oc.pauses.last_mut().filter(|p| p.1.is_none()) {
+                        p.1 = Some(e.at);
+                    }
+                }
+            }
+            for x in clock
+                .extends
+                .iter()
+                .filter(|x| x.trigger.on == e.event_type)
+            {
+                match holds(x.trigger.when.as_ref(), &inner) {
+                    Ok(true) => {}
+                    Ok(false) => continue,
+                    Err(m) => {
+                        oc.problem = Some(m);
+                        continue;
+                    }
+                }
+                let due = current_due(oc, cal, now);
+                if due.is_some_and(|d| e.at >= d.due) {
+                    oc.notes.push(format!(
+                        "{}于{}，已在期满之后，不能使期限恢复",
+                        e.event_type.zh(),
+                        explain::zh_time(e.at)
+                    ));
+                    continue;
+                }
+                if let Some(max) = &x.max {
+                    match amount(max, &inner) {
+                        Ok(m) if oc.n_extensions >= m => {
+                            oc.notes.push(format!(
+                                "{}于{}，超过可延长次数（{m}次），不予计算",
+                                e.event_type.zh(),
+                                explain::zh_time(e.at)
+                            ));
+                            continue;
+                        }
+                        Ok(_) => {}
+                        Err(m) => {
+                            oc.problem = Some(m);
+                            continue;
+                        }
+                    }
+                }
+                match amount(&x.amount, &inner) {
+                    Ok(n) if n > 0 => {
+                        oc.n_extensions += 1;
+                        let what = match x.action {
+                            ExtendAction::SetDays => {
+                                oc.amount = n;
+                                format!("延长至{n}日")
+                            }
+                            ExtendAction::AddDays => {
+                                oc.amount += n;
+                                format!("延长{n}日")
+                            }
+                            ExtendAction::AddMonths => {
+                                oc.amount += n;
+                                format!("延长{n}个月")
+                            }
+                        };
+                        oc.notes.push(format!(
+                            "{}于{}经批准{what}",
+                            e.event_type.zh(),
+                            explain::zh_time(e.at)
+                        ));
+                    }
+                    Ok(n) => oc.notes.push(format!(
+                        "{}的延长期限 `{n}` 无效，不予计算",
+                        e.event_type.zh()
+                    )),
+                    Err(m) => oc.problem = Some(m),
+                }
+            }
+            for t in clock.stops.iter().filter(|t| t.on == e.event_type) {
+                match holds(t.when.as_ref(), &inner) {
+                    Ok(true) => {
+                        oc.stopped = Some((e.at, e.event_type.clone()));
+                        break;
+                    }
+                    Ok(false) => {}
+                    Err(m) => oc.problem = Some(m),
+                }
+            }
+        }
+    }
+
+    fn starts(&mut self, rule: &'p Rule, clock: &'p Clock, e: &Event, ctx: &Context<'_, '_>) {
+        for t in clock.starts.iter().filter(|t| t.on == e.event_type) {
+            if !in_force(rule, e.at) {
+                continue;
+            }
+            let subject = match rule.scope {
+                RuleScope::Subject => e.subject.as_ref().map(ToString::to_string),
+                RuleScope::Case => None,
+            };
+            let key = (rule.id.clone(), subject.clone().unwrap_or_default());
+            let problem = match holds(t.when.as_ref(), ctx) {
+                Ok(true) => None,
+                Ok(false) => continue,
+                Err(m) => Some(m),
+            };
+            if t.first && !self.first_seen.insert(key) {
+                continue;
+            }
+            let start_value = facts::event_value(e);
+            let mut inner = ctx.new_inner_scope();
+            inner.add_variable_from_value("start", start_value.clone());
+            let (amount, problem) = match &clock.limit {
+                LimitSpec::Period(_, a) => match amount(a, &inner) {
+                    Ok(n) => (n, problem),
+                    Err(m) => (0, Some(m)),
+                },
+                _ => (0, problem),
+            };
+            self.clocks.push(OpenClock {
+                rule,
+                clock,
+                subject,
+                start: e.clone(),
+                start_value,
+                amount,
+                n_extensions: 0,
+                notes: Vec::new(),
+                pauses: Vec::new(),
+                stopped: None,
+                problem,
+            });
+            break;
+        }
+    }
+
+    fn finish(mut self) -> Vec<Finding> {
+        let dues: Vec<Option<Due>> = self
+            .clocks
+            .iter()
+            .map(|c| current_due(c, self.cal, self.now))
+            .collect();
+        for (i, oc) in self.clocks.iter().enumerate() {
+            let due = match &oc.clock.limit {
+                LimitSpec::BeforeRule(other, offset) => self
+                    .clocks
+                    .iter()
+                    .zip(&dues)
+                    .find(|(c, _)| {
+                        c.rule.id == *other && c.start.id == oc.start.id && c.subject == oc.subject
+                    })
+                    .and_then(|(_, d)| d.clone())
+                    .map(|d| Due {
+                        due: d.due - *offset,
+                        last_day: None,
+                        shifted_from: None,
+                        uncovered_years: d.uncovered_years,
+                    }),
+                _ => dues.get(i).cloned().flatten(),
+            };
+            let Some(due) = due else { continue };
+            let t0 = oc.start.at;
+            let warn = match oc.clock.warning {
+                Warning::Fraction(f) => warning_at(t0, due.due, f),
+                Warning::Before(d) => (due.due - d).max(t0),
+            };
+            let paused = oc.pauses.last().is_some_and(|p| p.1.is_none());
+            let state = match oc.stopped {
+                Some((at, _)) if at < due.due => State::Met,
+                Some(_) => State::Late,
+                None if paused => State::Running,
+                None if self.now >= due.due => State::Overdue,
+                None if self.now >= warn => State::Warning,
+                None => State::Running,
+            };
+            let next_transition = match state {
+                State::Running if paused => None,
+                State::Running => Some(warn),
+                State::Warning => Some(due.due),
+                _ => None,
+            };
+            let explain = explain::clock(
+                self.pack,
+                oc.rule,
+                oc.clock,
+                &oc.start,
+                oc.amount,
+                &due,
+                state,
+                oc.stopped.as_ref(),
+                &oc.notes,
+                paused,
+                oc.problem.as_deref(),
+            );
+            self.findings.push(Finding {
+                rule: oc.rule.id.clone(),
+                case: oc.start.case.to_string(),
+                subject: oc.subject.clone(),
+                reference: oc.start.id.to_string(),
+                state,
+                started: Some(t0),
+                due: Some(due.due),
+                warn_at: Some(warn),
+                stopped: oc.stopped.as_ref().map(|s| s.0),
+                explain,
+                unit: oc.start.unit.as_ref().map(ToString::to_string),
+                officer: oc.start.officer.as_ref().map(ToString::to_string),
+                next_transition,
+            });
+        }
+        self.findings.sort_by(|a, b| {
+            (&a.subject, &a.rule, a.started, &a.reference).cmp(&(
+                &b.subject,
+                &b.rule,
+                b.started,
+                &b.reference,
+            ))
+        });
+        self.findings
+    }
+}
+
+fn amount(a: &Amount, ctx: &Context<'_, '_>) -> Result<i64, String> {
+    match a {
+        Amount::Fixed(n) => Ok(*n),
+        Amount::Expr(e) => e.eval_int(ctx),
+    }
+}
+
+/// The due of a clock with what is known so far: extensions applied, closed pauses counted.
+fn current_due(oc: &OpenClock<'_>, cal: &Calendar, _now: Timestamp) -> Option<Due> {
+    let t0 = oc.start.at;
+    match &oc.clock.limit {
+        LimitSpec::Period(unit, _) => {
+            let paused: i64 = oc
+                .pauses
+                .iter()
+                .filter_map(|(a, b)| b.map(|b| pause_days(*a, b)))
+                .sum();
+            let limit = match unit {
+                Unit::Hours => Limit::Hours(oc.amount),
+                Unit::Days => Limit::Days(oc.amount),
+                Unit::Months => Limit::Months(oc.amount),
+                Unit::WorkingDays => Limit::WorkingDays(oc.amount),
+            };
+            let paused = if *unit == Unit::Hours { 0 } else { paused };
+            Some(compute_due(t0, limit, oc.clock.calendar, paused, cal))
+        }
+        LimitSpec::At(field) => {
+            let due = oc
+                .start
+                .data_str(field)
+                .and_then(|s| casewatch_core::time::parse_instant(s).ok())?;
+            Some(Due {
+                due,
+                last_day: None,
+                shifted_from: None,
+                uncovered_years: Vec::new(),
+            })
+        }
+        // Resolved in `finish`, once every clock's own due is known.
+        LimitSpec::BeforeRule(..) => Some(Due {
+            due: t0 + SignedDuration::from_hours(24 * 365 * 100),
+            last_day: None,
+            shifted_from: None,
+            uncovered_years: Vec::new(),
+        }),
+    }
+}

@@ -1,0 +1,19 @@
+//! The supervision engine: statutory time, rule packs, and the pure evaluation of a case's
+//! events into findings.
+//!
+//! Architecture invariant: no IO beyond reading a pack's files in [`pack::Pack::load`], no clock.
+//! [`evaluate`] is a function of (pack, calendar, events, now).
+
+pub mod eval;
+pub mod explain;
+pub mod expr;
+pub mod facts;
+pub mod finding;
+pub mod pack;
+pub mod scenario;
+mod standard;
+pub mod time;
+
+pub use eval::evaluate;
+pub use finding::{Finding, State};
+pub use pack::{Pack, PackError, PackProblem};
