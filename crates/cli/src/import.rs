@@ -317,8 +317,9 @@ pub fn summary_line(s: &Summary, secs: f64) -> String {
 }
 
 /// Opens the store for a command, with the database URL in the error if it fails.
-pub async fn open_store(url: &str) -> anyhow::Result<Arc<dyn Store>> {
-    casewatch_store::open(url)
+pub async fn open_store(url: &str, rules: Option<&Path>) -> anyhow::Result<Arc<dyn Store>> {
+    let pack = crate::rules_cmd::load_pack(rules).map_err(|m| anyhow::anyhow!(m))?;
+    casewatch_store::open(url, Arc::new(pack))
         .await
         .with_context(|| format!("无法打开数据库 `{}`", redact(url)))
 }

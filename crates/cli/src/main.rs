@@ -28,6 +28,9 @@ struct Cli {
     /// Configuration file (TOML). Default: `casewatch.toml` in the working directory, if present.
     #[arg(long, global = true, value_name = "FILE")]
     config: Option<PathBuf>,
+    /// Rule pack folder to evaluate with. Default: the standard pack built into the binary.
+    #[arg(long, global = true, value_name = "DIR")]
+    rules: Option<PathBuf>,
     #[command(subcommand)]
     command: Command,
 }
@@ -69,9 +72,6 @@ enum Command {
         /// The evaluation instant ("now"), RFC 3339 with offset.
         #[arg(long, value_name = "T")]
         at: String,
-        /// A rule pack folder. Default: the standard pack.
-        #[arg(long, value_name = "DIR")]
-        rules: Option<PathBuf>,
         /// Output format.
         #[arg(long, value_enum, default_value_t = CheckFormat::Jsonl)]
         format: CheckFormat,
@@ -83,8 +83,11 @@ enum Command {
     },
     /// Walk the event log's hash chain and name the first broken link.
     Verify,
-    /// Rebuild every projection (the case ledger) from the event log.
+    /// Rebuild every projection (the case ledger and findings) from the event log.
     Replay,
+    /// Evaluate every case again with the rule pack (`--rules`, default the standard pack) and
+    /// store what changed, with its history.
+    Reevaluate,
     /// Generate a synthetic history for a city bureau and import it.
     Demo {
         /// Number of cases.
@@ -122,6 +125,14 @@ enum RulesCommand {
     Test {
         /// The pack folder.
         dir: PathBuf,
+    },
+    /// Evaluate the stored history under two packs and report, per rule and unit, how many
+    /// findings would appear, disappear or change state. Writes nothing.
+    Diff {
+        /// The pack in force.
+        old: PathBuf,
+        /// The changed pack.
+        new: PathBuf,
     },
 }
 
@@ -161,12 +172,8 @@ fn main() -> ExitCode {
 async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
     // The engine commands need no database and no configuration.
     match &cli.command {
-        Command::Check {
-            events,
-            at,
-            rules,
-            format,
-        } => {
+        Command::Check { events, at, format } => {
+            let rules = &cli.rules;
             return Ok(rules_cmd::check(
                 events,
                 at,
@@ -206,7 +213,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo_seed,
             ..
         } => {
-            let store = import::open_store(&cfg.database_url).await?;
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
             if demo {
                 let n = store.count_events().await?;
                 if n == 0 {
@@ -235,12 +242,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 config: Arc::new(casewatch_server::ServerConfig {
                     body_limit: cfg.body_limit,
                 }),
+                timer: Arc::new(tokio::sync::Notify::new()),
             };
             casewatch_server::serve(listener, state, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { files, batch_size } => {
-            let store = import::open_store(&cfg.database_url).await?;
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
             let started = Instant::now();
             let opts = import::ImportOptions {
                 batch_size: batch_size.max(1),
@@ -262,7 +270,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Verify => {
-            let store = import::open_store(&cfg.database_url).await?;
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
             let total = store.count_events().await?;
             let pb = counter(total, "校验哈希链", progress);
             let report = store.verify(&|n| pb.set_position(n)).await?;
@@ -287,10 +295,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Replay => {
-            let store = import::open_store(&cfg.database_url).await?;
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
             let started = Instant::now();
             let pb = counter(0, "重建台账", progress);
-            let report = store.replay(&|n| pb.set_position(n)).await?;
+            let report = store.replay(clock.now(), &|n| pb.set_position(n)).await?;
             pb.finish_and_clear();
             println!(
                 "重建完成：{} 个案件，{} 个事件，用时 {:.1} 秒",
@@ -299,6 +307,28 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Reevaluate => {
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let started = Instant::now();
+            let pb = counter(0, "重新评估", progress);
+            let report = store
+                .reevaluate(clock.now(), &|n| pb.set_position(n))
+                .await?;
+            pb.finish_and_clear();
+            println!(
+                "重新评估完成：{} 个案件，{} 条结论有变化，用时 {:.1} 秒",
+                report.n_cases,
+                report.n_changed,
+                started.elapsed().as_secs_f64()
+            );
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Rules {
+            command: RulesCommand::Diff { old, new },
+        } => {
+            let store = import::open_store(&cfg.database_url, None).await?;
+            rules_cmd::diff(store.as_ref(), &old, &new, clock.now(), progress).await
         }
         Command::Check { .. } | Command::Rules { .. } => Ok(ExitCode::SUCCESS),
         Command::Demo {
@@ -317,7 +347,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 println!("已写入 {n} 个事件到 {}", path.display());
                 return Ok(ExitCode::SUCCESS);
             }
-            let store = import::open_store(&cfg.database_url).await?;
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
             let org = demo::generate(&store, cases, seed, now, progress).await?;
             println!("{org}");
             Ok(ExitCode::SUCCESS)

@@ -21,7 +21,9 @@ use crate::finding::{Finding, State};
 use crate::pack::{
     Amount, Clock, ExtendAction, LimitSpec, Pack, Rule, RuleBody, RuleScope, Unit, Warning,
 };
-use crate::time::{Calendar, Due, Limit, compute_due, date_of, pause_days, warning_at};
+use crate::time::{
+    Calendar, CalendarMode, Due, Limit, compute_due, date_of, pause_days, start_of_day, warning_at,
+};
 
 /// A clock while the walk goes on.
 struct OpenClock<'p> {
@@ -30,8 +32,10 @@ struct OpenClock<'p> {
     subject: Option<String>,
     start: Event,
     start_value: Value,
-    /// The period in the limit's unit (after extensions), for period limits.
+    /// The period in the limit's unit (after day extensions), for period limits.
     amount: i64,
+    /// Months added by renewals, each counted from the last day of the period before it.
+    added_months: Vec<i64>,
     n_extensions: i64,
     notes: Vec<String>,
     pauses: Vec<(Timestamp, Option<Timestamp>)>,
@@ -312,6 +316,10 @@ impl<'p> Walk<'p> {
                                 oc.amount += n;
                                 format!("延长{n}个月")
                             }
+                            ExtendAction::RenewMonths => {
+                                oc.added_months.push(n);
+                                format!("自原期限届满日起延长{n}个月")
+                            }
                         };
                         oc.notes.push(format!(
                             "{}于{}经批准{what}",
@@ -374,6 +382,7 @@ impl<'p> Walk<'p> {
                 start: e.clone(),
                 start_value,
                 amount,
+                added_months: Vec::new(),
                 n_extensions: 0,
                 notes: Vec::new(),
                 pauses: Vec::new(),
@@ -429,6 +438,17 @@ impl<'p> Walk<'p> {
                 State::Warning => Some(due.due),
                 _ => None,
             };
+            let mut notes = oc.notes.clone();
+            let paused_days: i64 = oc
+                .pauses
+                .iter()
+                .filter_map(|(a, b)| b.map(|b| pause_days(*a, b)))
+                .sum();
+            if paused_days > 0
+                && matches!(oc.clock.limit, LimitSpec::Period(u, _) if u != Unit::Hours)
+            {
+                notes.push(format!("鉴定等期间中止计算{paused_days}日，期限相应顺延"));
+            }
             let explain = explain::clock(
                 self.pack,
                 oc.rule,
@@ -438,7 +458,7 @@ impl<'p> Walk<'p> {
                 &due,
                 state,
                 oc.stopped.as_ref(),
-                &oc.notes,
+                &notes,
                 paused,
                 oc.problem.as_deref(),
             );
@@ -494,6 +514,29 @@ fn current_due(oc: &OpenClock<'_>, cal: &Calendar, _now: Timestamp) -> Option<Du
                 Unit::WorkingDays => Limit::WorkingDays(oc.amount),
             };
             let paused = if *unit == Unit::Hours { 0 } else { paused };
+            if *unit == Unit::Months && !oc.added_months.is_empty() {
+                // Each extension runs from the last day of the period before it (month-end rule
+                // included); pauses and the holiday shift apply once, to the final last day.
+                let fixed = |from: Timestamp, n: i64| {
+                    compute_due(from, Limit::Months(n), CalendarMode::Fixed, 0, cal).last_day
+                };
+                let mut last = fixed(t0, oc.amount)?;
+                for m in &oc.added_months {
+                    last = fixed(start_of_day(last), *m)?;
+                }
+                let mut due = compute_due(
+                    start_of_day(last),
+                    Limit::Days(paused),
+                    oc.clock.calendar,
+                    0,
+                    cal,
+                );
+                let base = compute_due(t0, Limit::Months(oc.amount), oc.clock.calendar, 0, cal);
+                due.uncovered_years.extend(base.uncovered_years);
+                due.uncovered_years.sort_unstable();
+                due.uncovered_years.dedup();
+                return Some(due);
+            }
             Some(compute_due(t0, limit, oc.clock.calendar, paused, cal))
         }
         LimitSpec::At(field) => {

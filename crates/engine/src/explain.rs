@@ -127,8 +127,8 @@ pub fn clock(
         (State::Late, Some((at, t))) => {
             s.push_str(&format!("；{}于{}，已超期", t.zh(), zh_time(*at)))
         }
-        (State::Overdue, _) => s.push_str("；已超期，尚未完成"),
-        (State::Warning, _) => s.push_str("；即将到期"),
+        // Open clocks say nothing of their state here: the timer moves them to warning and
+        // overdue without evaluating again, and the explanation must stay true meanwhile.
         (State::Running, _) if paused => s.push_str("；期限中止计算中（鉴定等）"),
         _ => {}
     }

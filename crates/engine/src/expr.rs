@@ -48,6 +48,8 @@ pub const CASE_FIELDS: &[&str] = &[
     "serious",
     "accepted",
     "filed",
+    "accepted_date",
+    "filed_date",
     "on_scene",
     "has_complainant",
     "n_recordings",

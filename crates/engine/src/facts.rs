@@ -80,6 +80,12 @@ pub fn case_value(l: &CaseLedger, has_complainant: bool) -> Value {
     put(&mut m, "serious", Value::Bool(l.serious));
     put(&mut m, "accepted", Value::Bool(l.accepted_at.is_some()));
     put(&mut m, "filed", Value::Bool(l.filed_at.is_some()));
+    if let Some(t) = l.accepted_at {
+        put(&mut m, "accepted_date", s(&date_of(t.0).to_string()));
+    }
+    if let Some(t) = l.filed_at {
+        put(&mut m, "filed_date", s(&date_of(t.0).to_string()));
+    }
     put(&mut m, "on_scene", Value::Bool(l.on_scene));
     put(&mut m, "has_complainant", Value::Bool(has_complainant));
     put(
@@ -222,7 +228,14 @@ pub fn prototype_event(types: &[EventType]) -> Value {
 /// A prototype `case`.
 pub fn prototype_case() -> Value {
     let mut m = Fields::new();
-    for k in ["id", "kind", "cause", "stage"] {
+    for k in [
+        "id",
+        "kind",
+        "cause",
+        "stage",
+        "accepted_date",
+        "filed_date",
+    ] {
         put(&mut m, k, s("x"));
     }
     for k in [

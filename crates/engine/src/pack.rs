@@ -167,8 +167,10 @@ pub enum ExtendAction {
     SetDays,
     /// Adds days.
     AddDays,
-    /// Adds months.
+    /// Adds months to the total, counted from the start.
     AddMonths,
+    /// Adds months counted from the last day of the current period (续冻: renewal).
+    RenewMonths,
 }
 
 /// An approved extension.
@@ -509,6 +511,7 @@ struct ExtendFile {
     set_days: Option<Spanned<IntOrExpr>>,
     add_days: Option<Spanned<IntOrExpr>>,
     add_months: Option<Spanned<IntOrExpr>>,
+    renew_months: Option<Spanned<IntOrExpr>>,
     max: Option<Spanned<IntOrExpr>>,
 }
 
@@ -930,12 +933,14 @@ impl Compiler<'_> {
                 (&x.set_days, ExtendAction::SetDays),
                 (&x.add_days, ExtendAction::AddDays),
                 (&x.add_months, ExtendAction::AddMonths),
+                (&x.renew_months, ExtendAction::RenewMonths),
             ];
             let given: Vec<_> = actions.iter().filter(|(a, _)| a.is_some()).collect();
             let [(Some(amount), action)] = given.as_slice() else {
                 self.err(
                     Some(x.on.span()),
-                    "[[extend]] 需要且只能有一个 set_days、add_days 或 add_months".into(),
+                    "[[extend]] 需要且只能有一个 set_days、add_days、add_months 或 renew_months"
+                        .into(),
                 );
                 continue;
             };
@@ -944,9 +949,12 @@ impl Compiler<'_> {
                     Some(LimitSpec::Period(Unit::Days, _)),
                     ExtendAction::SetDays | ExtendAction::AddDays,
                 )
-                | (Some(LimitSpec::Period(Unit::Months, _)), ExtendAction::AddMonths) => {}
+                | (
+                    Some(LimitSpec::Period(Unit::Months, _)),
+                    ExtendAction::AddMonths | ExtendAction::RenewMonths,
+                ) => {}
                 (Some(_), _) => {
-                    self.err(Some(amount.span()), "延长方式与期限单位不符：set_days/add_days 用于按日计算的期限，add_months 用于按月计算的期限".into());
+                    self.err(Some(amount.span()), "延长方式与期限单位不符：set_days/add_days 用于按日计算的期限，add_months/renew_months 用于按月计算的期限".into());
                     continue;
                 }
                 (None, _) => continue,

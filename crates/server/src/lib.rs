@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 
 pub mod error;
 pub mod routes;
+pub mod scheduler;
 pub mod wire;
 
 /// Settings of the HTTP server.
@@ -47,18 +48,22 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Server settings.
     pub config: Arc<ServerConfig>,
+    /// Wakes the timer when ingestion may have added an earlier instant to the due-time index.
+    pub timer: Arc<tokio::sync::Notify>,
 }
 
 #[derive(OpenApi)]
 #[openapi(
     info(
         title = "Casewatch 执法监督平台 API",
-        description = "Ingestion of case-handling events (format v1) and the case ledger.",
+        description = "Ingestion of case-handling events (format v1), the case ledger, and the findings of the supervision engine.",
         license(name = "Apache-2.0")
     ),
     tags(
         (name = "events", description = "事件接入 Event ingestion"),
         (name = "cases", description = "案件台账 Case ledger"),
+        (name = "alerts", description = "预警与监督结论 Alerts and findings"),
+        (name = "rules", description = "规则包 Rule pack"),
         (name = "system", description = "系统 System"),
     )
 )]
@@ -71,6 +76,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::cases::list_cases))
         .routes(routes!(routes::cases::get_case))
         .routes(routes!(routes::health::health))
+        .routes(routes!(routes::alerts::list_alerts))
+        .routes(routes!(routes::alerts::summary))
+        .routes(routes!(routes::alerts::case_findings))
+        .routes(routes!(routes::alerts::rules))
         .split_for_parts()
 }
 

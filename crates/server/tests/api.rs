@@ -26,6 +26,7 @@ impl TestApp {
             store: Arc::clone(&db.store),
             clock: Arc::new(FixedClock("2026-04-01T12:00:00+08:00".parse().unwrap())),
             config: Arc::new(ServerConfig { body_limit }),
+            timer: Arc::new(tokio::sync::Notify::new()),
         };
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(casewatch_server::serve(listener, state, async {

@@ -11,16 +11,27 @@ pub struct PgStore {
     pool: Pool<Postgres>,
     /// Serializes this process's writers; across processes the advisory lock does.
     write: tokio::sync::Mutex<()>,
+    /// The rule pack every batch is evaluated with.
+    pack: Arc<Pack>,
+    /// The holiday calendar, loaded from the database at open and replaced when a year changes.
+    calendar: std::sync::RwLock<Arc<Calendar>>,
 }
 
 type Db = Postgres;
 type StoreImpl = PgStore;
 const BACKEND: Backend = Backend::Postgres;
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "event_log_and_ledger",
-    sql: include_str!("../migrations/postgres/0001_event_log_and_ledger.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "event_log_and_ledger",
+        sql: include_str!("../migrations/postgres/0001_event_log_and_ledger.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "findings_and_calendar",
+        sql: include_str!("../migrations/postgres/0002_findings_and_calendar.sql"),
+    },
+];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs
 /// on ("CWLOG" in ASCII).
@@ -42,7 +53,7 @@ async fn begin_write(pool: &Pool<Postgres>) -> Result<Transaction<'static, Postg
 
 impl PgStore {
     /// Connects to `url` and applies pending migrations.
-    pub async fn open(url: &str) -> Result<Self, StoreError> {
+    pub async fn open(url: &str, pack: Arc<Pack>) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
@@ -51,8 +62,11 @@ impl PgStore {
         let store = Self {
             pool,
             write: tokio::sync::Mutex::new(()),
+            pack,
+            calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
         };
         store.migrate().await?;
+        store.load_calendar().await?;
         Ok(store)
     }
 

@@ -17,17 +17,21 @@
 // the SQL once keeps the two backends from drifting apart; the contract tests run on both.
 
 use std::collections::{HashMap, HashSet};
+use std::sync::Arc;
 
 use casewatch_core::chain::{GENESIS, link_hash};
 use casewatch_core::ledger::CaseLedger;
 use casewatch_core::time::to_micros;
 use casewatch_core::{Event, EventType, FieldError, ParseOptions};
+use casewatch_engine::time::Calendar;
+use casewatch_engine::{Finding, Pack};
+use jiff::Timestamp;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrate::Migration;
 use crate::{
-    AppendOutcome, Backend, BatchProblem, BrokenLink, CaseQuery, CaseSummary, Page, ReplayReport,
-    Store, StoreError, StoredEvent, VerifyReport,
+    AppendOutcome, Backend, BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, FindingQuery, FindingRow,
+    Page, ReevaluateReport, ReplayReport, Store, StoreError, StoredEvent, SummaryRow, TimerOutcome, VerifyReport,
 };
 
 /// Rows per multi-row statement: 13 columns × 300 rows stays under both databases' bind limits.
@@ -38,6 +42,30 @@ const LOOKUP_CHUNK: usize = 500;
 const CASE_CHUNK: usize = 200;
 /// Events read per page while verifying the chain.
 const VERIFY_PAGE: i64 = 5000;
+
+/// The columns of a finding row, in the order [`finding_row`] reads them.
+const FINDING_COLUMNS: &str = "case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, next_at_us, unit, officer, explain, updated_at_us";
+
+fn finding_row(r: &<Db as sqlx::Database>::Row) -> Result<FindingRow, sqlx::Error> {
+    let subject: String = r.try_get(2)?;
+    Ok(FindingRow {
+        case_id: r.try_get(0)?,
+        rule: r.try_get(1)?,
+        subject: (!subject.is_empty()).then_some(subject),
+        reference: r.try_get(3)?,
+        kind: r.try_get(4)?,
+        state: r.try_get(5)?,
+        started_us: r.try_get(6)?,
+        due_us: r.try_get(7)?,
+        warn_us: r.try_get(8)?,
+        stopped_us: r.try_get(9)?,
+        next_at_us: r.try_get(10)?,
+        unit: r.try_get(11)?,
+        officer: r.try_get(12)?,
+        explain: r.try_get(13)?,
+        updated_at_us: r.try_get(14)?,
+    })
+}
 
 /// `$start, $start+1, …` (or `?, ?, …` on SQLite) for `n` parameters.
 fn placeholders(start: usize, n: usize) -> String {
@@ -100,7 +128,7 @@ impl StoreImpl {
             sqlx::query("INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)")
                 .bind(m.version)
                 .bind(m.name)
-                .bind(to_micros(jiff::Timestamp::now()))
+                .bind(to_micros(Timestamp::now()))
                 .execute(&mut *tx)
                 .await?;
             tracing::info!(version = m.version, name = m.name, "applied migration");
@@ -109,53 +137,71 @@ impl StoreImpl {
         Ok(())
     }
 
-    /// Rebuilds and upserts the ledgers of the given cases from their stored events.
+    /// Loads the events of the given cases, in `(at, seq)` order: (case id, highest seq, events).
+    async fn load_cases(
+        tx: &mut Transaction<'static, Db>,
+        chunk: &[String],
+    ) -> Result<Vec<(String, i64, Vec<Event>)>, StoreError> {
+        let sql = format!(
+            "SELECT seq, case_id, body FROM events WHERE case_id IN ({}) ORDER BY case_id, at_us, seq",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(c.clone());
+        }
+        let rows = q.fetch_all(&mut **tx).await?;
+        let mut by_case: Vec<(String, i64, Vec<Event>)> = Vec::new();
+        for row in &rows {
+            let seq: i64 = row.try_get(0)?;
+            let case_id: String = row.try_get(1)?;
+            let body: String = row.try_get(2)?;
+            let event = parse_body(seq, &body).map_err(|r| corrupt(format!("events.seq={seq}"), r))?;
+            match by_case.last_mut() {
+                Some((c, last_seq, evs)) if *c == case_id => {
+                    *last_seq = (*last_seq).max(seq);
+                    evs.push(event);
+                }
+                _ => by_case.push((case_id, seq, vec![event])),
+            }
+        }
+        Ok(by_case)
+    }
+
+    /// Rebuilds and upserts the ledgers of the given cases from their stored events, evaluates
+    /// them with the pack at `now`, and writes what changed in their findings. Returns the number
+    /// of events read and of findings changed.
     async fn rebuild_cases(
+        &self,
         tx: &mut Transaction<'static, Db>,
         case_ids: &[String],
-    ) -> Result<u64, StoreError> {
+        now: Timestamp,
+        cause: &str,
+    ) -> Result<(u64, u64), StoreError> {
+        let (pack, cal) = (Arc::clone(&self.pack), self.calendar());
+        let now_us = to_micros(now);
         let mut n_events = 0u64;
+        let mut n_changed = 0u64;
         for chunk in case_ids.chunks(CASE_CHUNK) {
-            let sql = format!(
-                "SELECT seq, case_id, body FROM events WHERE case_id IN ({}) ORDER BY case_id, at_us, seq",
-                placeholders(1, chunk.len())
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for c in chunk {
-                q = q.bind(c.clone());
-            }
-            let rows = q.fetch_all(&mut **tx).await?;
-            n_events += rows.len() as u64;
-
-            let mut by_case: Vec<(String, i64, Vec<Event>)> = Vec::new();
-            for row in &rows {
-                let seq: i64 = row.try_get(0)?;
-                let case_id: String = row.try_get(1)?;
-                let body: String = row.try_get(2)?;
-                let event = parse_body(seq, &body).map_err(|r| corrupt(format!("events.seq={seq}"), r))?;
-                match by_case.last_mut() {
-                    Some((c, last_seq, evs)) if *c == case_id => {
-                        *last_seq = (*last_seq).max(seq);
-                        evs.push(event);
-                    }
-                    _ => by_case.push((case_id, seq, vec![event])),
-                }
-            }
-
+            let by_case = Self::load_cases(tx, chunk).await?;
+            n_events += by_case.iter().map(|c| c.2.len() as u64).sum::<u64>();
+            let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> = Vec::with_capacity(by_case.len());
             for rows in by_case.chunks(INSERT_CHUNK / 2) {
                 let sql = format!(
-                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger) \
+                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us) \
                      VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
                      stage = excluded.stage, unit = excluded.unit, n_events = excluded.n_events, \
                      first_at_us = excluded.first_at_us, last_at_us = excluded.last_at_us, \
-                     last_seq = excluded.last_seq, ledger = excluded.ledger",
-                    row_placeholders(rows.len(), 10)
+                     last_seq = excluded.last_seq, ledger = excluded.ledger, reeval_at_us = excluded.reeval_at_us",
+                    row_placeholders(rows.len(), 11)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (case_id, last_seq, events) in rows {
                     let ledger = CaseLedger::build(case_id, events);
                     let json = serde_json::to_string(&ledger)
                         .map_err(|e| corrupt(format!("cases.case_id={case_id}"), e.to_string()))?;
+                    // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
+                    let reeval_at = events.iter().map(|e| e.at).filter(|at| *at > now).min().map(to_micros);
                     q = q
                         .bind(case_id.clone())
                         .bind(ledger.kind.clone())
@@ -166,12 +212,148 @@ impl StoreImpl {
                         .bind(ledger.first_at.map(|t| to_micros(t.0)))
                         .bind(ledger.last_at.map(|t| to_micros(t.0)))
                         .bind(*last_seq)
-                        .bind(json);
+                        .bind(json)
+                        .bind(reeval_at);
+                    evaluated.push((case_id.clone(), ledger.unit.clone(), casewatch_engine::evaluate(&pack, &cal, events, now)));
                 }
                 q.execute(&mut **tx).await?;
             }
+            n_changed += Self::write_findings(tx, &evaluated, now_us, cause).await?;
         }
-        Ok(n_events)
+        Ok((n_events, n_changed))
+    }
+
+    /// Writes the findings of whole cases: inserts new ones, updates changed ones, removes those
+    /// that no longer arise, and records every change of state in the history.
+    async fn write_findings(
+        tx: &mut Transaction<'static, Db>,
+        cases: &[(String, Option<String>, Vec<Finding>)],
+        now_us: i64,
+        cause: &str,
+    ) -> Result<u64, StoreError> {
+        if cases.is_empty() {
+            return Ok(0);
+        }
+        let ids: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
+        let sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE case_id IN ({})", placeholders(1, ids.len()));
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for id in &ids {
+            q = q.bind(id.clone());
+        }
+        let mut existing: HashMap<(String, String, String, String), FindingRow> = HashMap::new();
+        for row in q.fetch_all(&mut **tx).await? {
+            let f = finding_row(&row)?;
+            existing.insert((f.case_id.clone(), f.rule.clone(), f.subject.clone().unwrap_or_default(), f.reference.clone()), f);
+        }
+        let mut upserts: Vec<FindingRow> = Vec::new();
+        let mut history: Vec<(FindingRow, i64)> = Vec::new();
+        for (case_id, unit, findings) in cases {
+            for f in findings {
+                let row = FindingRow {
+                    case_id: case_id.clone(),
+                    rule: f.rule.clone(),
+                    subject: f.subject.clone(),
+                    reference: f.reference.clone(),
+                    kind: if f.started.is_some() { "clock".into() } else { "check".into() },
+                    state: f.state.as_str().to_owned(),
+                    started_us: f.started.map(to_micros),
+                    due_us: f.due.map(to_micros),
+                    warn_us: f.warn_at.map(to_micros),
+                    stopped_us: f.stopped.map(to_micros),
+                    next_at_us: f.next_transition.map(to_micros),
+                    unit: unit.clone().or_else(|| f.unit.clone()),
+                    officer: f.officer.clone(),
+                    explain: f.explain.clone(),
+                    updated_at_us: now_us,
+                };
+                let key = (case_id.clone(), row.rule.clone(), row.subject.clone().unwrap_or_default(), row.reference.clone());
+                match existing.remove(&key) {
+                    Some(old) => {
+                        let same = FindingRow { updated_at_us: old.updated_at_us, ..row.clone() } == old;
+                        if !same {
+                            if old.state != row.state {
+                                history.push((row.clone(), now_us));
+                            }
+                            upserts.push(row);
+                        }
+                    }
+                    None => {
+                        history.push((row.clone(), now_us));
+                        upserts.push(row);
+                    }
+                }
+            }
+        }
+        let changed = upserts.len() as u64 + existing.len() as u64;
+        for chunk in upserts.chunks(INSERT_CHUNK / 2) {
+            let sql = format!(
+                "INSERT INTO findings ({FINDING_COLUMNS}) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
+                 kind = excluded.kind, state = excluded.state, started_us = excluded.started_us, due_us = excluded.due_us, \
+                 warn_us = excluded.warn_us, stopped_us = excluded.stopped_us, next_at_us = excluded.next_at_us, \
+                 unit = excluded.unit, officer = excluded.officer, explain = excluded.explain, updated_at_us = excluded.updated_at_us",
+                row_placeholders(chunk.len(), 15)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for r in chunk {
+                q = q
+                    .bind(r.case_id.clone())
+                    .bind(r.rule.clone())
+                    .bind(r.subject.clone().unwrap_or_default())
+                    .bind(r.reference.clone())
+                    .bind(r.kind.clone())
+                    .bind(r.state.clone())
+                    .bind(r.started_us)
+                    .bind(r.due_us)
+                    .bind(r.warn_us)
+                    .bind(r.stopped_us)
+                    .bind(r.next_at_us)
+                    .bind(r.unit.clone())
+                    .bind(r.officer.clone())
+                    .bind(r.explain.clone())
+                    .bind(r.updated_at_us);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        for (old, _) in existing.iter().map(|(k, v)| (v, k)) {
+            sqlx::query("DELETE FROM findings WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4")
+                .bind(old.case_id.clone())
+                .bind(old.rule.clone())
+                .bind(old.subject.clone().unwrap_or_default())
+                .bind(old.reference.clone())
+                .execute(&mut **tx)
+                .await?;
+            history.push((FindingRow { state: "removed".into(), ..old.clone() }, now_us));
+        }
+        Self::write_history(tx, &history, now_us, cause).await?;
+        Ok(changed)
+    }
+
+    async fn write_history(
+        tx: &mut Transaction<'static, Db>,
+        rows: &[(FindingRow, i64)],
+        now_us: i64,
+        cause: &str,
+    ) -> Result<(), StoreError> {
+        for chunk in rows.chunks(INSERT_CHUNK / 2) {
+            let sql = format!(
+                "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) VALUES {}",
+                row_placeholders(chunk.len(), 8)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (r, at) in chunk {
+                q = q
+                    .bind(r.case_id.clone())
+                    .bind(r.rule.clone())
+                    .bind(r.subject.clone().unwrap_or_default())
+                    .bind(r.reference.clone())
+                    .bind(r.state.clone())
+                    .bind(*at)
+                    .bind(now_us)
+                    .bind(cause.to_owned());
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
     }
 
     /// The batch checks that need the stored log: duplicates and conflicts by id, and retraction
@@ -300,7 +482,7 @@ impl StoreImpl {
         Ok((is_new, duplicates, problems))
     }
 
-    async fn append_impl(&self, batch: &[Event], recorded_at: jiff::Timestamp) -> Result<AppendOutcome, StoreError> {
+    async fn append_impl(&self, batch: &[Event], recorded_at: Timestamp) -> Result<AppendOutcome, StoreError> {
         if batch.is_empty() {
             return Ok(AppendOutcome::default());
         }
@@ -361,7 +543,7 @@ impl StoreImpl {
             }
             q.execute(&mut *tx).await?;
         }
-        Self::rebuild_cases(&mut tx, &touched).await?;
+        self.rebuild_cases(&mut tx, &touched, recorded_at, "event").await?;
         tx.commit().await?;
         Ok(AppendOutcome {
             accepted: fresh.len() as u64,
@@ -402,7 +584,7 @@ impl StoreImpl {
         Ok(VerifyReport { n_events: n, head: (n > 0).then_some(prev), broken: None })
     }
 
-    async fn replay_impl(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<ReplayReport, StoreError> {
+    async fn replay_impl(&self, now: Timestamp, progress: &(dyn Fn(u64) + Sync)) -> Result<ReplayReport, StoreError> {
         let _writer = self.write.lock().await;
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query("DELETE FROM cases").execute(&mut *tx).await?;
@@ -420,12 +602,323 @@ impl StoreImpl {
                 .collect::<Result<_, _>>()?;
             let Some(tail) = ids.last() else { break };
             last.clone_from(tail);
-            n_events += Self::rebuild_cases(&mut tx, &ids).await?;
+            n_events += self.rebuild_cases(&mut tx, &ids, now, "replay").await?.0;
             n_cases += ids.len() as u64;
             progress(n_cases);
         }
         tx.commit().await?;
         Ok(ReplayReport { n_events, n_cases })
+    }
+
+    fn calendar(&self) -> Arc<Calendar> {
+        match self.calendar.read() {
+            Ok(c) => Arc::clone(&c),
+            Err(poisoned) => Arc::clone(&poisoned.into_inner()),
+        }
+    }
+
+    fn set_calendar(&self, cal: Calendar) {
+        match self.calendar.write() {
+            Ok(mut c) => *c = Arc::new(cal),
+            Err(poisoned) => *poisoned.into_inner() = Arc::new(cal),
+        }
+    }
+
+    /// Loads the holiday calendar, first adding every shipped year the database lacks.
+    async fn load_calendar(&self) -> Result<(), StoreError> {
+        let shipped = Calendar::standard();
+        let rows = sqlx::query("SELECT year, rest_days, makeup_days FROM calendar_years ORDER BY year").fetch_all(&self.pool).await?;
+        let mut cal = Calendar::empty();
+        let mut stored = HashSet::new();
+        for r in &rows {
+            let year: i32 = r.try_get::<i64, _>(0).map(|y| i32::try_from(y).unwrap_or(0)).or_else(|_| r.try_get::<i32, _>(0))?;
+            let rest: String = r.try_get(1)?;
+            let makeup: String = r.try_get(2)?;
+            let parse = |text: &str| -> Result<Vec<jiff::civil::Date>, StoreError> {
+                let list: Vec<String> = serde_json::from_str(text).map_err(|e| corrupt(format!("calendar_years.year={year}"), e.to_string()))?;
+                list.iter().map(|d| d.parse().map_err(|_| corrupt(format!("calendar_years.year={year}"), format!("bad date `{d}`")))).collect()
+            };
+            cal.add_year(year, parse(&rest)?, parse(&makeup)?).map_err(|e| corrupt(format!("calendar_years.year={year}"), e.to_string()))?;
+            stored.insert(year);
+        }
+        for year in shipped.years() {
+            if stored.contains(&year) {
+                continue;
+            }
+            if let Some((rest, makeup)) = shipped.year(year) {
+                self.write_calendar_year(year, &rest, &makeup, "shipped").await?;
+                cal.add_year(year, rest, makeup).map_err(|e| corrupt("calendar", e.to_string()))?;
+            }
+        }
+        self.set_calendar(cal);
+        Ok(())
+    }
+
+    async fn write_calendar_year(&self, year: i32, rest: &[jiff::civil::Date], makeup: &[jiff::civil::Date], source: &str) -> Result<(), StoreError> {
+        let to_json = |d: &[jiff::civil::Date]| serde_json::to_string(&d.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into());
+        let mut tx = begin_write(&self.pool).await?;
+        sqlx::query(
+            "INSERT INTO calendar_years (year, rest_days, makeup_days, source, updated_at_us) VALUES ($1, $2, $3, $4, $5) \
+             ON CONFLICT (year) DO UPDATE SET rest_days = excluded.rest_days, makeup_days = excluded.makeup_days, \
+             source = excluded.source, updated_at_us = excluded.updated_at_us",
+        )
+        .bind(year)
+        .bind(to_json(rest))
+        .bind(to_json(makeup))
+        .bind(source.to_owned())
+        .bind(to_micros(Timestamp::now()))
+        .execute(&mut *tx)
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    async fn put_calendar_year_impl(&self, year: i32, rest: Vec<jiff::civil::Date>, makeup: Vec<jiff::civil::Date>, source: &str) -> Result<(), StoreError> {
+        let mut cal = (*self.calendar()).clone();
+        cal.add_year(year, rest.clone(), makeup.clone()).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        let _writer = self.write.lock().await;
+        self.write_calendar_year(year, &rest, &makeup, source).await?;
+        self.set_calendar(cal);
+        Ok(())
+    }
+
+    async fn advance_timers_impl(&self, now: Timestamp) -> Result<TimerOutcome, StoreError> {
+        const BATCH: i64 = 5000;
+        let now_us = to_micros(now);
+        let mut out = TimerOutcome::default();
+        loop {
+            let _writer = self.write.lock().await;
+            let mut tx = begin_write(&self.pool).await?;
+            let rows = sqlx::query(AssertSqlSafe(format!(
+                "SELECT {FINDING_COLUMNS} FROM findings WHERE next_at_us IS NOT NULL AND next_at_us <= $1 ORDER BY next_at_us LIMIT $2"
+            )))
+            .bind(now_us)
+            .bind(BATCH)
+            .fetch_all(&mut *tx)
+            .await?;
+            let n_rows = rows.len();
+            let mut history: Vec<(FindingRow, i64)> = Vec::new();
+            for r in &rows {
+                let f = finding_row(r)?;
+                let (Some(warn), Some(due)) = (f.warn_us, f.due_us) else { continue };
+                let mut steps: Vec<(&str, i64)> = Vec::new();
+                if f.state == "running" && warn <= now_us && warn < due {
+                    steps.push(("warning", warn));
+                }
+                if (f.state == "running" || f.state == "warning") && due <= now_us {
+                    steps.push(("overdue", due));
+                }
+                let Some(&(state, _)) = steps.last() else {
+                    // Nothing to do at this instant after all (a stale index entry): clear or move it.
+                    let next = if f.state == "running" { Some(warn) } else if f.state == "warning" { Some(due) } else { None };
+                    sqlx::query("UPDATE findings SET next_at_us = $1 WHERE case_id = $2 AND rule = $3 AND subject = $4 AND ref = $5")
+                        .bind(next.filter(|n| *n > now_us))
+                        .bind(f.case_id.clone())
+                        .bind(f.rule.clone())
+                        .bind(f.subject.clone().unwrap_or_default())
+                        .bind(f.reference.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                    continue;
+                };
+                let next = if state == "warning" { Some(due) } else { None };
+                // Conditional on the old state: a transition is written once, whichever server runs it.
+                let done = sqlx::query(
+                    "UPDATE findings SET state = $1, next_at_us = $2, updated_at_us = $3 \
+                     WHERE case_id = $4 AND rule = $5 AND subject = $6 AND ref = $7 AND state = $8",
+                )
+                .bind(state.to_owned())
+                .bind(next)
+                .bind(now_us)
+                .bind(f.case_id.clone())
+                .bind(f.rule.clone())
+                .bind(f.subject.clone().unwrap_or_default())
+                .bind(f.reference.clone())
+                .bind(f.state.clone())
+                .execute(&mut *tx)
+                .await?;
+                if done.rows_affected() == 1 {
+                    out.transitioned += 1;
+                    for (st, at) in steps {
+                        history.push((FindingRow { state: st.to_owned(), ..f.clone() }, at));
+                    }
+                }
+            }
+            Self::write_history(&mut tx, &history, now_us, "timer").await?;
+            // Cases whose future-dated events have come due are evaluated in full.
+            let due_cases: Vec<String> = sqlx::query("SELECT case_id FROM cases WHERE reeval_at_us IS NOT NULL AND reeval_at_us <= $1 LIMIT 500")
+                .bind(now_us)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
+            if !due_cases.is_empty() {
+                self.rebuild_cases(&mut tx, &due_cases, now, "timer").await?;
+                out.cases_reevaluated += due_cases.len() as u64;
+            }
+            tx.commit().await?;
+            if n_rows < usize::try_from(BATCH).unwrap_or(usize::MAX) && due_cases.len() < 500 {
+                break;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn next_wakeup_impl(&self) -> Result<Option<Timestamp>, StoreError> {
+        let a: Option<i64> = sqlx::query("SELECT MIN(next_at_us) FROM findings WHERE next_at_us IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        let b: Option<i64> = sqlx::query("SELECT MIN(reeval_at_us) FROM cases WHERE reeval_at_us IS NOT NULL")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
+        Ok(a.into_iter().chain(b).min().and_then(casewatch_core::time::from_micros))
+    }
+
+    async fn reevaluate_impl(&self, now: Timestamp, progress: &(dyn Fn(u64) + Sync)) -> Result<ReevaluateReport, StoreError> {
+        let mut last = String::new();
+        let mut report = ReevaluateReport::default();
+        loop {
+            let _writer = self.write.lock().await;
+            let mut tx = begin_write(&self.pool).await?;
+            let ids: Vec<String> = sqlx::query("SELECT case_id FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
+                .bind(last.clone())
+                .bind(CASE_CHUNK as i64 * 5)
+                .fetch_all(&mut *tx)
+                .await?
+                .iter()
+                .map(|r| r.try_get::<String, _>(0))
+                .collect::<Result<_, _>>()?;
+            let Some(tail) = ids.last() else { break };
+            last.clone_from(tail);
+            report.n_changed += self.rebuild_cases(&mut tx, &ids, now, "reevaluate").await?.1;
+            tx.commit().await?;
+            report.n_cases += ids.len() as u64;
+            progress(report.n_cases);
+        }
+        Ok(report)
+    }
+
+    async fn list_findings_impl(&self, query: &FindingQuery) -> Result<Page<FindingRow>, StoreError> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut binds: Vec<(Option<String>, Option<i64>)> = Vec::new();
+        if !query.states.is_empty() {
+            let mut ph = Vec::new();
+            for st in &query.states {
+                binds.push((Some(st.clone()), None));
+                ph.push(param(binds.len()));
+            }
+            clauses.push(format!("state IN ({})", ph.join(",")));
+        }
+        for (col, val) in [("rule", &query.rule), ("unit", &query.unit), ("officer", &query.officer), ("case_id", &query.case_id)] {
+            if let Some(v) = val {
+                binds.push((Some(v.clone()), None));
+                clauses.push(format!("{col} = {}", param(binds.len())));
+            }
+        }
+        if let Some(b) = query.due_before_us {
+            binds.push((None, Some(b)));
+            clauses.push(format!("due_us < {}", param(binds.len())));
+        }
+        if let Some(a) = query.due_after_us {
+            binds.push((None, Some(a)));
+            clauses.push(format!("due_us >= {}", param(binds.len())));
+        }
+        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let mut count = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM findings {where_sql}")));
+        for (s, i) in &binds {
+            count = match (s, i) {
+                (Some(s), _) => count.bind(s.clone()),
+                (None, i) => count.bind(*i),
+            };
+        }
+        let total: i64 = count.fetch_one(&self.pool).await?.try_get(0)?;
+        let per_page = query.per_page.clamp(1, 200);
+        let page = query.page.max(1);
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS} FROM findings {where_sql} \
+             ORDER BY CASE WHEN due_us IS NULL THEN 1 ELSE 0 END, due_us, case_id, rule, subject, ref LIMIT {} OFFSET {}",
+            param(binds.len() + 1),
+            param(binds.len() + 2)
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (s, i) in &binds {
+            q = match (s, i) {
+                (Some(s), _) => q.bind(s.clone()),
+                (None, i) => q.bind(*i),
+            };
+        }
+        let rows = q.bind(i64::from(per_page)).bind(i64::from(page - 1) * i64::from(per_page)).fetch_all(&self.pool).await?;
+        let items = rows.iter().map(finding_row).collect::<Result<Vec<_>, _>>()?;
+        Ok(Page { items, total: u64::try_from(total).unwrap_or(0), page, per_page })
+    }
+
+    async fn case_findings_impl(&self, case_id: &str) -> Result<Vec<FindingRow>, StoreError> {
+        let rows = sqlx::query(AssertSqlSafe(format!(
+            "SELECT {FINDING_COLUMNS} FROM findings WHERE case_id = $1 ORDER BY subject, rule, started_us, ref"
+        )))
+        .bind(case_id.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(finding_row).collect::<Result<Vec<_>, _>>()?)
+    }
+
+    async fn finding_summary_impl(&self, states: &[String]) -> Result<Vec<SummaryRow>, StoreError> {
+        let where_sql = if states.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE state IN ({})", placeholders(1, states.len()))
+        };
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT unit, state, COUNT(*) FROM findings {where_sql} GROUP BY unit, state ORDER BY unit, state"
+        )));
+        for s in states {
+            q = q.bind(s.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok(SummaryRow { unit: r.try_get(0)?, state: r.try_get(1)?, count: r.try_get(2)? }))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?)
+    }
+
+    async fn finding_history_impl(&self, case_id: &str, rule: &str, subject: Option<&str>, reference: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
+        let rows = sqlx::query(
+            "SELECT state, at_us, cause FROM finding_history WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4 ORDER BY id",
+        )
+        .bind(case_id.to_owned())
+        .bind(rule.to_owned())
+        .bind(subject.unwrap_or_default().to_owned())
+        .bind(reference.to_owned())
+        .fetch_all(&self.pool)
+        .await?;
+        Ok(rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<Vec<_>, sqlx::Error>>()?)
+    }
+
+    async fn case_histories_impl(&self, after: &str, limit: u32) -> Result<Vec<CaseHistory>, StoreError> {
+        let mut tx = self.pool.begin().await?;
+        let rows = sqlx::query("SELECT case_id, unit FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
+            .bind(after.to_owned())
+            .bind(i64::from(limit))
+            .fetch_all(&mut *tx)
+            .await?;
+        let cases: Vec<(String, Option<String>)> = rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, sqlx::Error>>()?;
+        let ids: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
+        let mut out = Vec::with_capacity(cases.len());
+        let mut loaded: HashMap<String, Vec<Event>> = HashMap::new();
+        for chunk in ids.chunks(CASE_CHUNK) {
+            for (id, _, events) in Self::load_cases(&mut tx, chunk).await? {
+                loaded.insert(id, events);
+            }
+        }
+        tx.commit().await?;
+        for (case_id, unit) in cases {
+            let events = loaded.remove(&case_id).unwrap_or_default();
+            out.push(CaseHistory { case_id, unit, events });
+        }
+        Ok(out)
     }
 
     async fn list_cases_impl(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
@@ -587,7 +1080,7 @@ impl Store for StoreImpl {
         BACKEND
     }
 
-    async fn append(&self, batch: &[Event], recorded_at: jiff::Timestamp) -> Result<AppendOutcome, StoreError> {
+    async fn append(&self, batch: &[Event], recorded_at: Timestamp) -> Result<AppendOutcome, StoreError> {
         self.append_impl(batch, recorded_at).await
     }
 
@@ -600,8 +1093,8 @@ impl Store for StoreImpl {
         self.verify_impl(progress).await
     }
 
-    async fn replay(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<ReplayReport, StoreError> {
-        self.replay_impl(progress).await
+    async fn replay(&self, now: Timestamp, progress: &(dyn Fn(u64) + Sync)) -> Result<ReplayReport, StoreError> {
+        self.replay_impl(now, progress).await
     }
 
     async fn list_cases(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
@@ -623,5 +1116,48 @@ impl Store for StoreImpl {
     async fn ping(&self) -> Result<(), StoreError> {
         sqlx::query("SELECT 1").execute(&self.pool).await?;
         Ok(())
+    }
+    fn pack(&self) -> Arc<Pack> {
+        Arc::clone(&self.pack)
+    }
+
+    fn calendar(&self) -> Arc<Calendar> {
+        StoreImpl::calendar(self)
+    }
+
+    async fn put_calendar_year(&self, year: i32, rest_days: Vec<jiff::civil::Date>, makeup_workdays: Vec<jiff::civil::Date>, source: &str) -> Result<(), StoreError> {
+        self.put_calendar_year_impl(year, rest_days, makeup_workdays, source).await
+    }
+
+    async fn advance_timers(&self, now: Timestamp) -> Result<TimerOutcome, StoreError> {
+        self.advance_timers_impl(now).await
+    }
+
+    async fn next_wakeup(&self) -> Result<Option<Timestamp>, StoreError> {
+        self.next_wakeup_impl().await
+    }
+
+    async fn reevaluate(&self, now: Timestamp, progress: &(dyn Fn(u64) + Sync)) -> Result<ReevaluateReport, StoreError> {
+        self.reevaluate_impl(now, progress).await
+    }
+
+    async fn list_findings(&self, query: &FindingQuery) -> Result<Page<FindingRow>, StoreError> {
+        self.list_findings_impl(query).await
+    }
+
+    async fn case_findings(&self, case_id: &str) -> Result<Vec<FindingRow>, StoreError> {
+        self.case_findings_impl(case_id).await
+    }
+
+    async fn finding_summary(&self, states: &[String]) -> Result<Vec<SummaryRow>, StoreError> {
+        self.finding_summary_impl(states).await
+    }
+
+    async fn finding_history(&self, case_id: &str, rule: &str, subject: Option<&str>, reference: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
+        self.finding_history_impl(case_id, rule, subject, reference).await
+    }
+
+    async fn case_histories(&self, after: &str, limit: u32) -> Result<Vec<CaseHistory>, StoreError> {
+        self.case_histories_impl(after, limit).await
     }
 }

@@ -12,16 +12,27 @@ pub struct SqliteStore {
     pool: Pool<Sqlite>,
     /// Serializes this process's writers so they queue here instead of spinning on the file lock.
     write: tokio::sync::Mutex<()>,
+    /// The rule pack every batch is evaluated with.
+    pack: Arc<Pack>,
+    /// The holiday calendar, loaded from the database at open and replaced when a year changes.
+    calendar: std::sync::RwLock<Arc<Calendar>>,
 }
 
 type Db = Sqlite;
 type StoreImpl = SqliteStore;
 const BACKEND: Backend = Backend::Sqlite;
-const MIGRATIONS: &[Migration] = &[Migration {
-    version: 1,
-    name: "event_log_and_ledger",
-    sql: include_str!("../migrations/sqlite/0001_event_log_and_ledger.sql"),
-}];
+const MIGRATIONS: &[Migration] = &[
+    Migration {
+        version: 1,
+        name: "event_log_and_ledger",
+        sql: include_str!("../migrations/sqlite/0001_event_log_and_ledger.sql"),
+    },
+    Migration {
+        version: 2,
+        name: "findings_and_calendar",
+        sql: include_str!("../migrations/sqlite/0002_findings_and_calendar.sql"),
+    },
+];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through
 /// a linear search per bind, which a multi-row insert of thousands of parameters turns quadratic.
@@ -37,7 +48,7 @@ async fn begin_write(pool: &Pool<Sqlite>) -> Result<Transaction<'static, Sqlite>
 
 impl SqliteStore {
     /// Opens (creating if needed) the SQLite file at `path` and applies pending migrations.
-    pub async fn open(path: &str) -> Result<Self, StoreError> {
+    pub async fn open(path: &str, pack: Arc<Pack>) -> Result<Self, StoreError> {
         let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
@@ -51,8 +62,11 @@ impl SqliteStore {
         let store = Self {
             pool,
             write: tokio::sync::Mutex::new(()),
+            pack,
+            calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
         };
         store.migrate().await?;
+        store.load_calendar().await?;
         Ok(store)
     }
 

@@ -27,7 +27,7 @@ pub async fn sqlite() -> Result<TestDb, StoreError> {
         reason: e.to_string(),
     })?;
     let url = format!("sqlite://{}", dir.path().join("test.db").display());
-    let store = crate::open(&url).await?;
+    let store = crate::open(&url, standard_pack()?).await?;
     Ok(TestDb {
         store,
         url,
@@ -73,13 +73,20 @@ pub async fn postgres() -> Result<Option<TestDb>, StoreError> {
     admin.close().await;
     let sep = if base.contains('?') { '&' } else { '?' };
     let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let store = crate::open(&url).await?;
+    let store = crate::open(&url, standard_pack()?).await?;
     Ok(Some(TestDb {
         store,
         url,
         label: "postgres",
         _dir: None,
     }))
+}
+
+/// The standard rule pack shipped in the binary.
+pub fn standard_pack() -> Result<Arc<casewatch_engine::Pack>, StoreError> {
+    casewatch_engine::Pack::standard()
+        .map(Arc::new)
+        .map_err(|e| StoreError::Invalid(e.to_string()))
 }
 
 /// Every backend available to this test run: SQLite always, PostgreSQL when configured.

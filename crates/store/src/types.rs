@@ -19,6 +19,9 @@ pub enum StoreError {
     /// The batch was refused as a whole: conflicts with stored events or bad retractions.
     #[error("the batch was rejected: {} problem(s)", .0.len())]
     Rejected(Vec<BatchProblem>),
+    /// A value given to storage is invalid (e.g. a calendar year).
+    #[error("{0}")]
+    Invalid(String),
     /// The database URL names no supported database.
     #[error("unsupported database url `{0}`: use sqlite://PATH or postgres://…")]
     BadUrl(String),
@@ -159,4 +162,102 @@ pub struct StoredEvent {
     pub hash: String,
     /// The event.
     pub event: casewatch_core::Event,
+}
+
+/// A stored finding (the alert list's row).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct FindingRow {
+    /// The case.
+    pub case_id: String,
+    /// The rule id.
+    pub rule: String,
+    /// The person or property; `None` for a case-level rule.
+    pub subject: Option<String>,
+    /// The starting or triggering event.
+    pub reference: String,
+    /// `clock` or `check`.
+    pub kind: String,
+    /// The state's wire name.
+    pub state: String,
+    /// Clock start, µs.
+    pub started_us: Option<i64>,
+    /// Clock due, µs.
+    pub due_us: Option<i64>,
+    /// Warning instant, µs.
+    pub warn_us: Option<i64>,
+    /// When the clock stopped, µs.
+    pub stopped_us: Option<i64>,
+    /// The next instant at which time alone changes the state, µs.
+    pub next_at_us: Option<i64>,
+    /// The case's owning unit.
+    pub unit: Option<String>,
+    /// The officer of the starting or triggering event.
+    pub officer: Option<String>,
+    /// How due was computed, or why the check holds or fails.
+    pub explain: String,
+    /// When the row last changed, µs.
+    pub updated_at_us: i64,
+}
+
+/// Filters of the alert list.
+#[derive(Debug, Clone, Default)]
+pub struct FindingQuery {
+    /// Only these states (empty: all).
+    pub states: Vec<String>,
+    /// Only this rule.
+    pub rule: Option<String>,
+    /// Only cases owned by this unit.
+    pub unit: Option<String>,
+    /// Only findings whose starting or triggering event this officer recorded.
+    pub officer: Option<String>,
+    /// Only this case.
+    pub case_id: Option<String>,
+    /// Due strictly before, µs.
+    pub due_before_us: Option<i64>,
+    /// Due at or after, µs.
+    pub due_after_us: Option<i64>,
+    /// 1-based page.
+    pub page: u32,
+    /// Page size, 1–200.
+    pub per_page: u32,
+}
+
+/// One cell of the dashboard summary.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct SummaryRow {
+    /// The unit (or `None` for cases without one).
+    pub unit: Option<String>,
+    /// The state.
+    pub state: String,
+    /// How many findings.
+    pub count: i64,
+}
+
+/// What a run of the timer did.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct TimerOutcome {
+    /// Findings moved to warning or overdue.
+    pub transitioned: u64,
+    /// Cases evaluated again because an event's instant was reached.
+    pub cases_reevaluated: u64,
+}
+
+/// What a re-evaluation changed.
+#[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
+pub struct ReevaluateReport {
+    /// Cases evaluated.
+    pub n_cases: u64,
+    /// Findings inserted, changed or removed.
+    pub n_changed: u64,
+}
+
+/// One case's events, for evaluations outside the store (`rules diff`).
+#[derive(Debug, Clone)]
+pub struct CaseHistory {
+    /// The case.
+    pub case_id: String,
+    /// The owning unit.
+    pub unit: Option<String>,
+    /// Every event, in order of `at` then arrival.
+    pub events: Vec<casewatch_core::Event>,
 }

@@ -335,7 +335,7 @@ async fn replay_rebuilds_the_same_ledger_as_incremental_ingestion() {
         }
         let incremental = s.dump_ledgers().await.unwrap();
         assert_eq!(incremental.len(), 300, "{}", db.label);
-        let report = s.replay(&|_| {}).await.unwrap();
+        let report = s.replay(org_now, &|_| {}).await.unwrap();
         assert_eq!(report.n_cases, 300);
         assert_eq!(report.n_events, events.len() as u64);
         let replayed = s.dump_ledgers().await.unwrap();
@@ -345,5 +345,298 @@ async fn replay_rebuilds_the_same_ledger_as_incremental_ingestion() {
             db.label
         );
         assert!(s.verify(&|_| {}).await.unwrap().broken.is_none());
+    }
+}
+
+mod supervision {
+    use super::*;
+
+    fn t(s: &str) -> Timestamp {
+        s.parse().unwrap()
+    }
+
+    /// A detention at 2026-03-02 10:23: three 24-hour clocks (custody, family notice, first
+    /// interrogation), warning at 18 h, due at 24 h.
+    fn detained() -> Vec<Event> {
+        vec![
+            ev(
+                json!({"id":"d1","type":"case.accepted","case":"D","at":"2026-03-01T09:00:00+08:00","unit":"U-1","data":{"kind":"criminal","cause":"盗窃"}}),
+            ),
+            ev(json!({"id":"d2","type":"case.filed","case":"D","at":"2026-03-01T15:00:00+08:00"})),
+            ev(
+                json!({"id":"d3","type":"person.registered","case":"D","subject":"P1","at":"2026-03-01T15:05:00+08:00","data":{"role":"suspect","name":"王某"}}),
+            ),
+            ev(
+                json!({"id":"d4","type":"detention.started","case":"D","subject":"P1","at":"2026-03-02T10:23:00+08:00","officer":"O-7"}),
+            ),
+        ]
+    }
+
+    fn state_of(rows: &[casewatch_store::FindingRow], rule: &str) -> String {
+        rows.iter()
+            .find(|f| f.rule == rule)
+            .map(|f| f.state.clone())
+            .unwrap_or_default()
+    }
+
+    #[tokio::test]
+    async fn ingestion_evaluates_the_case_in_the_same_transaction() {
+        for db in each_backend().await {
+            let s = &db.store;
+            s.append(&detained(), t("2026-03-02T10:30:00+08:00"))
+                .await
+                .unwrap();
+            let rows = s.case_findings("D").await.unwrap();
+            assert_eq!(
+                state_of(&rows, "criminal_detention_to_detention_house"),
+                "running",
+                "{}",
+                db.label
+            );
+            assert_eq!(state_of(&rows, "criminal_filing_review"), "met");
+            let f = rows
+                .iter()
+                .find(|f| f.rule == "criminal_detention_to_detention_house")
+                .unwrap();
+            assert_eq!(
+                f.unit.as_deref(),
+                Some("U-1"),
+                "findings carry the case's unit"
+            );
+            assert_eq!(f.officer.as_deref(), Some("O-7"));
+            assert_eq!(
+                f.next_at_us,
+                Some(t("2026-03-03T04:23:00+08:00").as_microsecond()),
+                "the warning instant is indexed"
+            );
+            // The stop arrives: met, and no longer in the due-time index.
+            let admitted = ev(
+                json!({"id":"d5","type":"custody.admitted","case":"D","subject":"P1","at":"2026-03-02T20:00:00+08:00"}),
+            );
+            s.append(&[admitted], t("2026-03-02T20:01:00+08:00"))
+                .await
+                .unwrap();
+            let rows = s.case_findings("D").await.unwrap();
+            let f = rows
+                .iter()
+                .find(|f| f.rule == "criminal_detention_to_detention_house")
+                .unwrap();
+            assert_eq!(
+                (f.state.as_str(), f.next_at_us),
+                ("met", None),
+                "{}",
+                db.label
+            );
+            let hist = s
+                .finding_history(
+                    "D",
+                    "criminal_detention_to_detention_house",
+                    Some("P1"),
+                    "d4",
+                )
+                .await
+                .unwrap();
+            let states: Vec<&str> = hist.iter().map(|h| h.0.as_str()).collect();
+            assert_eq!(states, ["running", "met"]);
+        }
+    }
+
+    #[tokio::test]
+    async fn timers_catch_up_after_a_restart_and_never_fire_twice() {
+        for db in each_backend().await {
+            let s = &db.store;
+            s.append(&detained(), t("2026-03-02T10:30:00+08:00"))
+                .await
+                .unwrap();
+            assert_eq!(
+                s.next_wakeup().await.unwrap(),
+                Some(t("2026-03-03T04:23:00+08:00")),
+                "{}",
+                db.label
+            );
+            // Nothing is due yet.
+            assert_eq!(
+                s.advance_timers(t("2026-03-03T04:22:59+08:00"))
+                    .await
+                    .unwrap()
+                    .transitioned,
+                0
+            );
+            // The server was down past both the warning and the due instant: at start it catches up.
+            let reopened = casewatch_store::open(&db.url, testing::standard_pack().unwrap())
+                .await
+                .unwrap();
+            let out = reopened
+                .advance_timers(t("2026-03-04T09:00:00+08:00"))
+                .await
+                .unwrap();
+            assert_eq!(out.transitioned, 3, "{}: three 24-hour clocks", db.label);
+            let again = reopened
+                .advance_timers(t("2026-03-04T09:00:01+08:00"))
+                .await
+                .unwrap();
+            assert_eq!(again.transitioned, 0, "{}: nothing fires twice", db.label);
+            let rows = reopened.case_findings("D").await.unwrap();
+            assert_eq!(
+                state_of(&rows, "criminal_detention_family_notice"),
+                "overdue"
+            );
+            let hist = reopened
+                .finding_history("D", "criminal_detention_family_notice", Some("P1"), "d4")
+                .await
+                .unwrap();
+            let steps: Vec<(&str, i64, &str)> = hist
+                .iter()
+                .map(|h| (h.0.as_str(), h.1, h.2.as_str()))
+                .collect();
+            assert_eq!(
+                steps,
+                [
+                    (
+                        "running",
+                        t("2026-03-02T10:30:00+08:00").as_microsecond(),
+                        "event"
+                    ),
+                    (
+                        "warning",
+                        t("2026-03-03T04:23:00+08:00").as_microsecond(),
+                        "timer"
+                    ),
+                    (
+                        "overdue",
+                        t("2026-03-03T10:23:00+08:00").as_microsecond(),
+                        "timer"
+                    ),
+                ],
+                "{}: each transition is dated at its own instant",
+                db.label
+            );
+            // The arrest-request clock (3 days, custody) is next.
+            assert_eq!(
+                reopened.next_wakeup().await.unwrap(),
+                Some(t("2026-03-05T02:35:00+08:00"))
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn a_retraction_removes_the_findings_of_the_retracted_event() {
+        for db in each_backend().await {
+            let s = &db.store;
+            s.append(&detained(), t("2026-03-02T10:30:00+08:00"))
+                .await
+                .unwrap();
+            let r = ev(
+                json!({"id":"r1","type":"event.retracted","case":"D","at":"2026-03-02T11:00:00+08:00","data":{"target":"d4","reason":"误录"}}),
+            );
+            s.append(&[r], t("2026-03-02T11:00:00+08:00"))
+                .await
+                .unwrap();
+            let rows = s.case_findings("D").await.unwrap();
+            assert!(
+                rows.iter().all(|f| f.reference != "d4"),
+                "{}: {rows:?}",
+                db.label
+            );
+            let hist = s
+                .finding_history("D", "criminal_detention_family_notice", Some("P1"), "d4")
+                .await
+                .unwrap();
+            assert_eq!(hist.last().map(|h| h.0.as_str()), Some("removed"));
+        }
+    }
+
+    #[tokio::test]
+    async fn alerts_filter_sort_and_count() {
+        for db in each_backend().await {
+            let s = &db.store;
+            s.append(&detained(), t("2026-03-02T10:30:00+08:00"))
+                .await
+                .unwrap();
+            s.advance_timers(t("2026-03-03T12:00:00+08:00"))
+                .await
+                .unwrap();
+            let q = casewatch_store::FindingQuery {
+                states: vec!["overdue".into()],
+                page: 1,
+                per_page: 50,
+                ..Default::default()
+            };
+            let page = s.list_findings(&q).await.unwrap();
+            assert_eq!(page.total, 3, "{}", db.label);
+            let q = casewatch_store::FindingQuery {
+                states: vec![],
+                unit: Some("U-1".into()),
+                page: 1,
+                per_page: 50,
+                ..Default::default()
+            };
+            let all = s.list_findings(&q).await.unwrap();
+            let dues: Vec<Option<i64>> = all.items.iter().map(|f| f.due_us).collect();
+            let mut sorted = dues.clone();
+            sorted.sort_by_key(|d| (d.is_none(), *d));
+            assert_eq!(dues, sorted, "sorted by due, checks last");
+            let summary = s.finding_summary(&["overdue".to_owned()]).await.unwrap();
+            assert_eq!(
+                summary,
+                [casewatch_store::SummaryRow {
+                    unit: Some("U-1".into()),
+                    state: "overdue".into(),
+                    count: 3
+                }]
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_calendar_lives_in_the_database_and_can_be_extended() {
+        for db in each_backend().await {
+            let s = &db.store;
+            assert!(
+                s.calendar().covers(2026),
+                "{}: seeded from the shipped data",
+                db.label
+            );
+            assert!(!s.calendar().covers(2031));
+            let d = |x: &str| x.parse::<jiff::civil::Date>().unwrap();
+            s.put_calendar_year(2031, vec![d("2031-01-01")], vec![], "test")
+                .await
+                .unwrap();
+            assert!(s.calendar().is_rest_day(d("2031-01-01")));
+            let reopened = casewatch_store::open(&db.url, testing::standard_pack().unwrap())
+                .await
+                .unwrap();
+            assert!(reopened.calendar().covers(2031), "{}: stored", db.label);
+            let bad = s
+                .put_calendar_year(2032, vec![d("2031-05-01")], vec![], "test")
+                .await;
+            assert!(matches!(bad, Err(StoreError::Invalid(_))), "{bad:?}");
+        }
+    }
+
+    #[tokio::test]
+    async fn reevaluation_applies_the_pack_to_the_whole_history() {
+        for db in each_backend().await {
+            let s = &db.store;
+            s.append(&detained(), t("2026-03-02T10:30:00+08:00"))
+                .await
+                .unwrap();
+            let report = s
+                .reevaluate(t("2026-03-04T00:00:00+08:00"), &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(report.n_cases, 1);
+            assert!(report.n_changed >= 3, "{}: {report:?}", db.label);
+            let rows = s.case_findings("D").await.unwrap();
+            assert_eq!(
+                state_of(&rows, "criminal_detention_first_interrogation"),
+                "overdue"
+            );
+            let again = s
+                .reevaluate(t("2026-03-04T00:00:00+08:00"), &|_| {})
+                .await
+                .unwrap();
+            assert_eq!(again.n_changed, 0, "{}: nothing changes twice", db.label);
+        }
     }
 }

@@ -135,6 +135,9 @@ pub async fn post_events(
         }
         err
     })?;
+    if out.accepted > 0 {
+        app.timer.notify_one();
+    }
     tracing::info!(
         accepted = out.accepted,
         duplicates = out.duplicates,

@@ -1,5 +1,6 @@
 //! Handlers, one module per resource.
 
+pub mod alerts;
 pub mod cases;
 pub mod events;
 pub mod health;

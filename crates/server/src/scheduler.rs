@@ -1,0 +1,55 @@
+//! The timer: moves clocks to warning and overdue at their instants.
+//!
+//! It sleeps until the earliest instant in the due-time index (`next_wakeup`), wakes early when
+//! ingestion may have added an earlier one, and on start catches up with everything that came due
+//! while the server was down. With nothing due it sleeps: there is no periodic sweep over clocks
+//! or cases. Transitions are conditional updates, so several servers on one database never write
+//! one twice.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use casewatch_core::time::Clock;
+use casewatch_store::Store;
+use tokio::sync::Notify;
+
+/// The longest single sleep: guards against a wall clock that jumps (NTP, suspend).
+const MAX_SLEEP: Duration = Duration::from_secs(600);
+
+/// Runs until the task is dropped.
+pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wake: Arc<Notify>) {
+    loop {
+        let now = clock.now();
+        match store.advance_timers(now).await {
+            Ok(out) if out.transitioned > 0 || out.cases_reevaluated > 0 => {
+                tracing::info!(
+                    transitioned = out.transitioned,
+                    cases = out.cases_reevaluated,
+                    "timers advanced"
+                );
+            }
+            Ok(_) => {}
+            Err(e) => tracing::error!(error = %e, "advancing timers failed; retrying"),
+        }
+        let sleep = match store.next_wakeup().await {
+            Ok(Some(next)) => {
+                let ms = (next.as_millisecond() - clock.now().as_millisecond()).max(0);
+                Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(MAX_SLEEP))
+            }
+            Ok(None) => None,
+            Err(e) => {
+                tracing::error!(error = %e, "reading the due-time index failed");
+                Some(Duration::from_secs(5))
+            }
+        };
+        match sleep {
+            Some(d) => {
+                tokio::select! {
+                    () = tokio::time::sleep(d) => {}
+                    () = wake.notified() => {}
+                }
+            }
+            None => wake.notified().await,
+        }
+    }
+}
