@@ -255,10 +255,10 @@ impl<'p> Walk<'p> {
             for (pstart, pend) in &clock.pauses {
                 if *pstart == e.event_type && oc.pauses.last().is_none_or(|p| p.1.is_some()) {
                     oc.pauses.push((e.at, None));
-                } else if *pend == e.event_type {
-                    if let Some(p) = oc.pauses.last_mut().filter(|p| p.1.is_none()) {
-                        p.1 = Some(e.at);
-                    }
+                } else if *pend == e.event_type
+                    && let Some(p) = oc.pauses.last_mut().filter(|p| p.1.is_none())
+                {
+                    p.1 = Some(e.at);
                 }
             }
             for x in clock

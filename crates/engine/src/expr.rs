@@ -197,20 +197,19 @@ fn check_path(path: &[&str], scope: &Scope, bound: &[String]) -> Result<(), Stri
             fields.join("、")
         ));
     }
-    if field == "data" {
-        if let (Some(allowed), Some(&key)) = (data, rest.first()) {
-            if !allowed.contains(key) {
-                let list: Vec<&str> = allowed.iter().copied().collect();
-                return Err(format!(
-                    "`{root}.data` 没有字段 `{key}`；这些事件类型的 data 字段：{}",
-                    if list.is_empty() {
-                        "（无）".to_owned()
-                    } else {
-                        list.join("、")
-                    }
-                ));
+    if field == "data"
+        && let (Some(allowed), Some(&key)) = (data, rest.first())
+        && !allowed.contains(key)
+    {
+        let list: Vec<&str> = allowed.iter().copied().collect();
+        return Err(format!(
+            "`{root}.data` 没有字段 `{key}`；这些事件类型的 data 字段：{}",
+            if list.is_empty() {
+                "（无）".to_owned()
+            } else {
+                list.join("、")
             }
-        }
+        ));
     }
     Ok(())
 }

@@ -346,15 +346,15 @@ impl Pack {
         }
         rules.sort_by(|a, b| a.id.cmp(&b.id));
         for pair in rules.windows(2) {
-            if let [a, b] = pair {
-                if a.id == b.id {
-                    problems.push(PackProblem {
-                        file: b.file.clone(),
-                        rule: Some(b.id.clone()),
-                        position: None,
-                        message: format!("规则编号重复：`{}` 也在 {} 中", a.id, a.file),
-                    });
-                }
+            if let [a, b] = pair
+                && a.id == b.id
+            {
+                problems.push(PackProblem {
+                    file: b.file.clone(),
+                    rule: Some(b.id.clone()),
+                    position: None,
+                    message: format!("规则编号重复：`{}` 也在 {} 中", a.id, a.file),
+                });
             }
         }
         // A relative limit must name another clock of the pack.
@@ -721,13 +721,13 @@ impl Compiler<'_> {
                 };
                 let from = parse(self, &f.from);
                 let until = parse(self, &f.until);
-                if let (Some(a), Some(b)) = (from, until) {
-                    if a >= b {
-                        self.err(
-                            Some(sp.span()),
-                            format!("in_force 的开始日期 {a} 不早于结束日期 {b}"),
-                        );
-                    }
+                if let (Some(a), Some(b)) = (from, until)
+                    && a >= b
+                {
+                    self.err(
+                        Some(sp.span()),
+                        format!("in_force 的开始日期 {a} 不早于结束日期 {b}"),
+                    );
                 }
                 (from, until)
             }
@@ -839,7 +839,7 @@ impl Compiler<'_> {
         let stops: Vec<Trigger> = rf
             .stop
             .iter()
-            .filter_map(|t| self.trigger(t, &with_start, &start_types))
+            .filter_map(|t| self.trigger(t, with_start, &start_types))
             .collect();
 
         let calendar = match rf
@@ -902,13 +902,13 @@ impl Compiler<'_> {
             }
             Some(l) => self.limit(l, &limit_scope, &start_types),
         };
-        if let Some(LimitSpec::Period(Unit::Hours, _)) = &limit {
-            if !rf.pause.is_empty() {
-                self.err(
-                    None,
-                    "按小时计算的期限不能设置 [[pause]]（中止只适用于按日、月计算的期限）".into(),
-                );
-            }
+        if let Some(LimitSpec::Period(Unit::Hours, _)) = &limit
+            && !rf.pause.is_empty()
+        {
+            self.err(
+                None,
+                "按小时计算的期限不能设置 [[pause]]（中止只适用于按日、月计算的期限）".into(),
+            );
         }
         let mut extends = Vec::new();
         for x in &rf.extend {
@@ -1067,14 +1067,14 @@ impl Compiler<'_> {
         }
         for (amount, unit, max) in periods {
             let Some(a) = amount else { continue };
-            if let IntOrExpr::Int(n) = a.get_ref() {
-                if *n <= 0 || *n > max {
-                    self.err(
-                        Some(a.span()),
-                        format!("期限 `{n}` 不合理：应为 1 到 {max}"),
-                    );
-                    return None;
-                }
+            if let IntOrExpr::Int(n) = a.get_ref()
+                && (*n <= 0 || *n > max)
+            {
+                self.err(
+                    Some(a.span()),
+                    format!("期限 `{n}` 不合理：应为 1 到 {max}"),
+                );
+                return None;
             }
             let amount = self.amount(a, scope, &[], start_types)?;
             return Some(LimitSpec::Period(unit, amount));
