@@ -85,6 +85,13 @@ enum Command {
     Verify,
     /// Rebuild every projection (the case ledger and findings) from the event log.
     Replay,
+    /// Supervision coverage (监督覆盖率) overall and per unit.
+    Coverage,
+    /// The holiday calendar in the database.
+    Calendar {
+        #[command(subcommand)]
+        command: CalendarCommand,
+    },
     /// Evaluate every case again with the rule pack (`--rules`, default the standard pack) and
     /// store what changed, with its history.
     Reevaluate,
@@ -112,6 +119,17 @@ enum CheckFormat {
     Jsonl,
     /// A tab-separated table for people.
     Table,
+}
+
+#[derive(Debug, Subcommand)]
+enum CalendarCommand {
+    /// List the years and their rest days and make-up workdays.
+    Show,
+    /// Add or replace years from a file in the format of `data/holidays-cn.json`.
+    Import {
+        /// The file.
+        file: PathBuf,
+    },
 }
 
 #[derive(Debug, Subcommand)]
@@ -307,6 +325,67 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 started.elapsed().as_secs_f64()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Coverage => {
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let c = store.coverage().await?;
+            let pct = |covered: i64, steps: i64| if steps == 0 { 100.0 } else { covered as f64 * 100.0 / steps as f64 };
+            println!("单位\t案件\t步骤\t已监督\t覆盖率");
+            for u in &c.units {
+                println!(
+                    "{}\t{}\t{}\t{}\t{:.1}%",
+                    u.unit.as_deref().unwrap_or("—"),
+                    u.cases,
+                    u.steps,
+                    u.covered,
+                    pct(u.covered, u.steps)
+                );
+            }
+            println!(
+                "合计\t{}\t{}\t{}\t{:.1}%（有监督结论的案件 {} 件）",
+                c.cases,
+                c.steps,
+                c.covered,
+                pct(c.covered, c.steps),
+                c.cases_watched
+            );
+            let unwatched = casewatch_engine::coverage::unwatched_types(&store.pack());
+            println!("尚无规则监督的事件类型：{}", unwatched.join("、"));
+            Ok(ExitCode::SUCCESS)
+        }
+        Command::Calendar { command } => {
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            match command {
+                CalendarCommand::Show => {
+                    let cal = store.calendar();
+                    for y in cal.years() {
+                        if let Some((rest, makeup)) = cal.year(y) {
+                            let list = |d: &[jiff::civil::Date]| d.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+                            println!("{y}年：休息日 {} 天：{}", rest.len(), list(&rest));
+                            println!("{y}年：调休上班 {} 天：{}", makeup.len(), list(&makeup));
+                        }
+                    }
+                    Ok(ExitCode::SUCCESS)
+                }
+                CalendarCommand::Import { file } => {
+                    let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 `{}`", file.display()))?;
+                    let cal = match casewatch_engine::time::Calendar::from_json(&text) {
+                        Ok(c) => c,
+                        Err(e) => {
+                            eprintln!("{}：{e}", file.display());
+                            return Ok(ExitCode::from(2));
+                        }
+                    };
+                    for y in cal.years() {
+                        if let Some((rest, makeup)) = cal.year(y) {
+                            store.put_calendar_year(y, rest, makeup, &file.display().to_string()).await?;
+                            println!("已写入 {y} 年的节假日安排");
+                        }
+                    }
+                    println!("已保存。已有案件的期限请运行 `casewatch reevaluate` 按新日历重新计算");
+                    Ok(ExitCode::SUCCESS)
+                }
+            }
         }
         Command::Reevaluate => {
             let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;

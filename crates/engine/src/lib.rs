@@ -4,6 +4,7 @@
 //! Architecture invariant: no IO beyond reading a pack's files in [`pack::Pack::load`], no clock.
 //! [`evaluate`] is a function of (pack, calendar, events, now).
 
+pub mod coverage;
 pub mod eval;
 pub mod explain;
 pub mod expr;

@@ -239,7 +239,7 @@ impl Pack {
     }
 
     /// The indexes of the rules that react to events of this type.
-    pub(crate) fn rules_for(&self, event_type: &str) -> &[usize] {
+    pub fn rules_for(&self, event_type: &str) -> &[usize] {
         self.by_type.get(event_type).map_or(&[], Vec::as_slice)
     }
 

@@ -80,6 +80,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::alerts::summary))
         .routes(routes!(routes::alerts::case_findings))
         .routes(routes!(routes::alerts::rules))
+        .routes(routes!(routes::supervision::coverage))
+        .routes(routes!(routes::supervision::calendar))
         .split_for_parts()
 }
 
@@ -121,15 +123,24 @@ async fn not_found(uri: axum::http::Uri) -> error::ApiError {
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains open requests.
+///
+/// The timer runs beside it for as long as it serves.
 pub async fn serve(
     listener: TcpListener,
     state: AppState,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> std::io::Result<()> {
-    axum::serve(
+    let timer = tokio::spawn(scheduler::run(
+        Arc::clone(&state.store),
+        Arc::clone(&state.clock),
+        Arc::clone(&state.timer),
+    ));
+    let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),
     )
     .with_graceful_shutdown(shutdown)
-    .await
+    .await;
+    timer.abort();
+    served
 }

@@ -116,6 +116,9 @@ pub trait Store: Send + Sync {
         reference: &str,
     ) -> Result<Vec<(String, i64, String)>, StoreError>;
 
+    /// Supervision coverage overall and per unit (`casewatch_engine::coverage`).
+    async fn coverage(&self) -> Result<CoverageReport, StoreError>;
+
     /// Up to `limit` cases with ids after `after`, with their events, in id order.
     async fn case_histories(&self, after: &str, limit: u32)
     -> Result<Vec<CaseHistory>, StoreError>;

@@ -31,6 +31,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "findings_and_calendar",
         sql: include_str!("../migrations/postgres/0002_findings_and_calendar.sql"),
     },
+    Migration {
+        version: 3,
+        name: "coverage",
+        sql: include_str!("../migrations/postgres/0003_coverage.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs

@@ -30,7 +30,7 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrate::Migration;
 use crate::{
-    AppendOutcome, Backend, BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, FindingQuery, FindingRow,
+    AppendOutcome, Backend, BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, CoverageReport, UnitCoverage, FindingQuery, FindingRow,
     Page, ReevaluateReport, ReplayReport, Store, StoreError, StoredEvent, SummaryRow, TimerOutcome, VerifyReport,
 };
 
@@ -188,12 +188,13 @@ impl StoreImpl {
             let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> = Vec::with_capacity(by_case.len());
             for rows in by_case.chunks(INSERT_CHUNK / 2) {
                 let sql = format!(
-                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us) \
+                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered) \
                      VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
                      stage = excluded.stage, unit = excluded.unit, n_events = excluded.n_events, \
                      first_at_us = excluded.first_at_us, last_at_us = excluded.last_at_us, \
-                     last_seq = excluded.last_seq, ledger = excluded.ledger, reeval_at_us = excluded.reeval_at_us",
-                    row_placeholders(rows.len(), 11)
+                     last_seq = excluded.last_seq, ledger = excluded.ledger, reeval_at_us = excluded.reeval_at_us, \
+                     n_steps = excluded.n_steps, n_covered = excluded.n_covered",
+                    row_placeholders(rows.len(), 13)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for (case_id, last_seq, events) in rows {
@@ -201,6 +202,7 @@ impl StoreImpl {
                     let json = serde_json::to_string(&ledger)
                         .map_err(|e| corrupt(format!("cases.case_id={case_id}"), e.to_string()))?;
                     // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
+                    let coverage = casewatch_engine::coverage::of_case(&pack, events);
                     let reeval_at = events.iter().map(|e| e.at).filter(|at| *at > now).min().map(to_micros);
                     q = q
                         .bind(case_id.clone())
@@ -213,7 +215,9 @@ impl StoreImpl {
                         .bind(ledger.last_at.map(|t| to_micros(t.0)))
                         .bind(*last_seq)
                         .bind(json)
-                        .bind(reeval_at);
+                        .bind(reeval_at)
+                        .bind(i64::from(coverage.steps))
+                        .bind(i64::from(coverage.covered));
                     evaluated.push((case_id.clone(), ledger.unit.clone(), casewatch_engine::evaluate(&pack, &cal, events, now)));
                 }
                 q.execute(&mut **tx).await?;
@@ -921,6 +925,27 @@ impl StoreImpl {
         Ok(out)
     }
 
+    async fn coverage_impl(&self) -> Result<CoverageReport, StoreError> {
+        let rows = sqlx::query("SELECT unit, COUNT(*), CAST(COALESCE(SUM(n_steps), 0) AS BIGINT), CAST(COALESCE(SUM(n_covered), 0) AS BIGINT) FROM cases GROUP BY unit ORDER BY unit")
+            .fetch_all(&self.pool)
+            .await?;
+        let mut units = Vec::new();
+        for r in &rows {
+            // SUM is NUMERIC in PostgreSQL: the query casts it back to BIGINT for both backends.
+            let steps: i64 = r.try_get(2)?;
+            let covered: i64 = r.try_get(3)?;
+            units.push(UnitCoverage { unit: r.try_get(0)?, cases: r.try_get(1)?, steps, covered });
+        }
+        let watched: i64 = sqlx::query("SELECT COUNT(DISTINCT case_id) FROM findings").fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(CoverageReport {
+            cases: units.iter().map(|u| u.cases).sum(),
+            cases_watched: watched,
+            steps: units.iter().map(|u| u.steps).sum(),
+            covered: units.iter().map(|u| u.covered).sum(),
+            units,
+        })
+    }
+
     async fn list_cases_impl(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
         let mut clauses: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
@@ -1159,5 +1184,9 @@ impl Store for StoreImpl {
 
     async fn case_histories(&self, after: &str, limit: u32) -> Result<Vec<CaseHistory>, StoreError> {
         self.case_histories_impl(after, limit).await
+    }
+
+    async fn coverage(&self) -> Result<CoverageReport, StoreError> {
+        self.coverage_impl().await
     }
 }

@@ -32,6 +32,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "findings_and_calendar",
         sql: include_str!("../migrations/sqlite/0002_findings_and_calendar.sql"),
     },
+    Migration {
+        version: 3,
+        name: "coverage",
+        sql: include_str!("../migrations/sqlite/0003_coverage.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through

@@ -261,3 +261,31 @@ pub struct CaseHistory {
     /// Every event, in order of `at` then arrival.
     pub events: Vec<casewatch_core::Event>,
 }
+
+/// Supervision coverage of one unit's cases.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct UnitCoverage {
+    /// The owning unit (`None`: cases without one).
+    pub unit: Option<String>,
+    /// Cases.
+    pub cases: i64,
+    /// Steps recorded in them.
+    pub steps: i64,
+    /// Steps some rule reacts to.
+    pub covered: i64,
+}
+
+/// Supervision coverage overall and per unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct CoverageReport {
+    /// Cases.
+    pub cases: i64,
+    /// Cases with at least one finding.
+    pub cases_watched: i64,
+    /// Steps recorded.
+    pub steps: i64,
+    /// Steps some rule reacts to.
+    pub covered: i64,
+    /// Per unit.
+    pub units: Vec<UnitCoverage>,
+}

@@ -4,3 +4,4 @@ pub mod alerts;
 pub mod cases;
 pub mod events;
 pub mod health;
+pub mod supervision;
