@@ -329,7 +329,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Coverage => {
             let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
             let c = store.coverage().await?;
-            let pct = |covered: i64, steps: i64| if steps == 0 { 100.0 } else { covered as f64 * 100.0 / steps as f64 };
+            let pct = |covered: i64, steps: i64| {
+                if steps == 0 {
+                    100.0
+                } else {
+                    covered as f64 * 100.0 / steps as f64
+                }
+            };
             println!("单位\t案件\t步骤\t已监督\t覆盖率");
             for u in &c.units {
                 println!(
@@ -360,7 +366,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     let cal = store.calendar();
                     for y in cal.years() {
                         if let Some((rest, makeup)) = cal.year(y) {
-                            let list = |d: &[jiff::civil::Date]| d.iter().map(ToString::to_string).collect::<Vec<_>>().join(" ");
+                            let list = |d: &[jiff::civil::Date]| {
+                                d.iter()
+                                    .map(ToString::to_string)
+                                    .collect::<Vec<_>>()
+                                    .join(" ")
+                            };
                             println!("{y}年：休息日 {} 天：{}", rest.len(), list(&rest));
                             println!("{y}年：调休上班 {} 天：{}", makeup.len(), list(&makeup));
                         }
@@ -368,7 +379,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 CalendarCommand::Import { file } => {
-                    let text = std::fs::read_to_string(&file).with_context(|| format!("无法读取 `{}`", file.display()))?;
+                    let text = std::fs::read_to_string(&file)
+                        .with_context(|| format!("无法读取 `{}`", file.display()))?;
                     let cal = match casewatch_engine::time::Calendar::from_json(&text) {
                         Ok(c) => c,
                         Err(e) => {
@@ -378,11 +390,15 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     };
                     for y in cal.years() {
                         if let Some((rest, makeup)) = cal.year(y) {
-                            store.put_calendar_year(y, rest, makeup, &file.display().to_string()).await?;
+                            store
+                                .put_calendar_year(y, rest, makeup, &file.display().to_string())
+                                .await?;
                             println!("已写入 {y} 年的节假日安排");
                         }
                     }
-                    println!("已保存。已有案件的期限请运行 `casewatch reevaluate` 按新日历重新计算");
+                    println!(
+                        "已保存。已有案件的期限请运行 `casewatch reevaluate` 按新日历重新计算"
+                    );
                     Ok(ExitCode::SUCCESS)
                 }
             }

@@ -295,3 +295,234 @@ fn serve_demo_starts_with_data_and_answers() {
     child.wait().unwrap();
     assert_eq!(page["total"], 30);
 }
+
+fn repo() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).join("../..")
+}
+
+#[test]
+fn check_prints_findings_as_json_lines_and_as_a_table() {
+    let d = Dir::new();
+    let events = repo().join("scenarios/detention-basic.events.jsonl");
+    let out = d.run(&[
+        "check",
+        events.to_str().unwrap(),
+        "--at",
+        "2026-03-03T12:00:00+08:00",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let lines: Vec<serde_json::Value> = text(&out.stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect();
+    let keys: Vec<String> = lines[0].as_object().unwrap().keys().cloned().collect();
+    assert_eq!(
+        keys,
+        [
+            "rule", "case", "subject", "ref", "state", "started", "due", "explain"
+        ]
+    );
+    let f = lines
+        .iter()
+        .find(|l| l["rule"] == "criminal_detention_to_detention_house")
+        .unwrap();
+    assert_eq!(
+        (f["state"].as_str(), f["due"].as_str()),
+        (Some("met"), Some("2026-03-03T10:23:00+08:00"))
+    );
+    assert!(f["explain"].as_str().unwrap().contains("拘留"));
+    // Sorted by case, subject, rule.
+    // A case-level finding (subject null) comes before the subjects' ones.
+    let order: Vec<(Option<String>, String)> = lines
+        .iter()
+        .map(|l| {
+            (
+                l["subject"].as_str().map(str::to_owned),
+                l["rule"].as_str().unwrap().to_owned(),
+            )
+        })
+        .collect();
+    let mut sorted = order.clone();
+    sorted.sort();
+    assert_eq!(order, sorted);
+
+    let table = d.run(&[
+        "check",
+        events.to_str().unwrap(),
+        "--at",
+        "2026-03-03T12:00:00+08:00",
+        "--format",
+        "table",
+    ]);
+    assert!(text(&table.stdout).contains("按期完成"));
+}
+
+#[test]
+fn check_refuses_a_malformed_line_with_its_number_and_prints_nothing() {
+    let d = Dir::new();
+    let f = d.write(
+        "bad.jsonl",
+        &format!("{GOOD_JSONL}{{\"id\":\"x\",\"type\":\"case.filed\"}}\nnot json\n"),
+    );
+    let out = d.run(&[
+        "check",
+        f.to_str().unwrap(),
+        "--at",
+        "2026-03-03T12:00:00+08:00",
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+    assert!(out.stdout.is_empty(), "nothing on standard output");
+    let err = text(&out.stderr);
+    assert!(err.contains("第 3 行：字段 case"), "{err}");
+    assert!(err.contains("第 4 行：不是有效的 JSON"), "{err}");
+    // Events after --at are ignored; `at` in the future of the real clock is allowed here.
+    let future = d.write("f.jsonl", r#"{"id":"e1","type":"case.accepted","case":"C1","at":"2030-03-01T09:00:00+08:00","data":{"kind":"criminal"}}"#);
+    let out = d.run(&[
+        "check",
+        future.to_str().unwrap(),
+        "--at",
+        "2030-03-02T09:00:00+08:00",
+    ]);
+    assert!(
+        text(&out.stdout).contains("criminal_filing_review"),
+        "{}",
+        text(&out.stderr)
+    );
+    let out = d.run(&[
+        "check",
+        future.to_str().unwrap(),
+        "--at",
+        "2030-02-28T09:00:00+08:00",
+    ]);
+    assert!(out.stdout.is_empty());
+}
+
+#[test]
+fn rules_validate_test_and_a_broken_pack() {
+    let d = Dir::new();
+    let pack = repo().join("rules/standard");
+    let out = d.run(&["rules", "validate", pack.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(text(&out.stdout).contains("41 条规则"));
+    let out = d.run(&["rules", "test", pack.to_str().unwrap()]);
+    assert!(out.status.success(), "{}", text(&out.stdout));
+    assert!(text(&out.stdout).contains(" passed, 0 failed"));
+
+    // A copy of one rule with a typo in an event type.
+    let broken = d.path("broken");
+    std::fs::create_dir_all(broken.join("clocks")).unwrap();
+    std::fs::write(broken.join("pack.toml"), "name = \"x\"\nversion = \"1\"\n").unwrap();
+    let rule = std::fs::read_to_string(pack.join("clocks/property_handover.toml")).unwrap();
+    std::fs::write(
+        broken.join("clocks/property_handover.toml"),
+        rule.replace("property.stored", "property.storred"),
+    )
+    .unwrap();
+    let out = d.run(&["rules", "validate", broken.to_str().unwrap()]);
+    assert_eq!(out.status.code(), Some(2));
+    let err = text(&out.stderr);
+    assert!(
+        err.contains("clocks/property_handover.toml:")
+            && err.contains("[property_handover]")
+            && err.contains("未知事件类型 `property.storred`"),
+        "{err}"
+    );
+}
+
+#[test]
+fn reevaluate_diff_coverage_and_calendar_on_a_database() {
+    let d = Dir::new();
+    let db = d.db();
+    let out = d.run(&[
+        "demo",
+        "--database",
+        &db,
+        "--cases",
+        "40",
+        "--seed",
+        "5",
+        "--now",
+        "2026-11-22T12:00:00+08:00",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+
+    let out = d.run(&["reevaluate", "--database", &db]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    assert!(
+        text(&out.stdout).contains("重新评估完成：40 个案件"),
+        "{}",
+        text(&out.stdout)
+    );
+
+    // A changed pack: the property hand-over limit goes from 24 to 48 hours.
+    let pack = repo().join("rules/standard");
+    let changed = d.path("changed");
+    for sub in ["clocks", "checks"] {
+        std::fs::create_dir_all(changed.join(sub)).unwrap();
+        for entry in std::fs::read_dir(pack.join(sub)).unwrap() {
+            let p = entry.unwrap().path();
+            std::fs::copy(&p, changed.join(sub).join(p.file_name().unwrap())).unwrap();
+        }
+    }
+    std::fs::copy(pack.join("pack.toml"), changed.join("pack.toml")).unwrap();
+    let f = changed.join("clocks/property_handover.toml");
+    let text_rule = std::fs::read_to_string(&f).unwrap();
+    assert!(text_rule.contains("hours = 24"));
+    std::fs::write(&f, text_rule.replace("hours = 24", "hours = 48")).unwrap();
+    let before = d.run(&["coverage", "--database", &db]);
+    let out = d.run(&[
+        "rules",
+        "diff",
+        "--database",
+        &db,
+        pack.to_str().unwrap(),
+        changed.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let report = text(&out.stdout);
+    assert!(report.contains("未写入任何数据"), "{report}");
+    for line in report.lines().skip(1).filter(|l| l.contains('\t')) {
+        assert!(
+            line.starts_with("property_handover\t"),
+            "only the changed rule differs: {line}"
+        );
+    }
+    let after = d.run(&["coverage", "--database", &db]);
+    assert_eq!(before.stdout, after.stdout, "diff wrote nothing");
+    assert!(
+        text(&after.stdout).contains("合计\t40\t"),
+        "{}",
+        text(&after.stdout)
+    );
+
+    let cal = d.write(
+        "2031.json",
+        r#"{"years": {"2031": {"rest_days": ["2031-01-01"], "makeup_workdays": []}}}"#,
+    );
+    let out = d.run(&[
+        "calendar",
+        "import",
+        "--database",
+        &db,
+        cal.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let out = d.run(&["calendar", "show", "--database", &db]);
+    assert!(
+        text(&out.stdout).contains("2031年：休息日 1 天：2031-01-01"),
+        "{}",
+        text(&out.stdout)
+    );
+    let bad = d.write(
+        "bad.json",
+        r#"{"years": {"2031": {"rest_days": ["2031-02-30"], "makeup_workdays": []}}}"#,
+    );
+    let out = d.run(&[
+        "calendar",
+        "import",
+        "--database",
+        &db,
+        bad.to_str().unwrap(),
+    ]);
+    assert_eq!(out.status.code(), Some(2));
+}

@@ -29,7 +29,11 @@ pub struct CaseCoverage {
 impl CaseCoverage {
     /// covered / steps; 1.0 for a case without steps.
     pub fn ratio(&self) -> f64 {
-        if self.steps == 0 { 1.0 } else { f64::from(self.covered) / f64::from(self.steps) }
+        if self.steps == 0 {
+            1.0
+        } else {
+            f64::from(self.covered) / f64::from(self.steps)
+        }
     }
 }
 
@@ -79,11 +83,19 @@ mod tests {
     fn steps_that_no_rule_reads_are_uncovered_and_retractions_do_not_count() {
         let pack = Pack::standard().unwrap();
         let events = vec![
-            ev(json!({"id":"1","type":"case.accepted","case":"C","at":"2026-03-01T09:00:00+08:00","data":{"kind":"criminal"}})),
+            ev(
+                json!({"id":"1","type":"case.accepted","case":"C","at":"2026-03-01T09:00:00+08:00","data":{"kind":"criminal"}}),
+            ),
             ev(json!({"id":"2","type":"x-note","case":"C","at":"2026-03-01T09:10:00+08:00"})),
-            ev(json!({"id":"3","type":"document.issued","case":"C","at":"2026-03-01T09:20:00+08:00","data":{"doc_type":"受案回执"}})),
-            ev(json!({"id":"4","type":"detention.started","case":"C","subject":"P1","at":"2026-03-01T10:00:00+08:00"})),
-            ev(json!({"id":"5","type":"event.retracted","case":"C","at":"2026-03-01T11:00:00+08:00","data":{"target":"4","reason":"误录"}})),
+            ev(
+                json!({"id":"3","type":"document.issued","case":"C","at":"2026-03-01T09:20:00+08:00","data":{"doc_type":"受案回执"}}),
+            ),
+            ev(
+                json!({"id":"4","type":"detention.started","case":"C","subject":"P1","at":"2026-03-01T10:00:00+08:00"}),
+            ),
+            ev(
+                json!({"id":"5","type":"event.retracted","case":"C","at":"2026-03-01T11:00:00+08:00","data":{"target":"4","reason":"误录"}}),
+            ),
         ];
         let c = of_case(&pack, &events);
         assert_eq!((c.steps, c.covered), (3, 1));

@@ -24,7 +24,11 @@ impl TestApp {
         Self::start_with_clock(db, body_limit, clock).await
     }
 
-    async fn start_with_clock(db: TestDb, body_limit: usize, clock: Arc<dyn casewatch_core::time::Clock>) -> TestApp {
+    async fn start_with_clock(
+        db: TestDb,
+        body_limit: usize,
+        clock: Arc<dyn casewatch_core::time::Clock>,
+    ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
         let state = AppState {
@@ -336,33 +340,67 @@ async fn alerts_findings_rules_coverage_and_calendar() {
         // its 24-hour clocks are overdue.
         let (status, page) = app.get("/api/v1/alerts?state=overdue").await;
         assert_eq!(status, StatusCode::OK, "{}: {page}", app.db.label);
-        let rules: Vec<&str> = page["items"].as_array().unwrap().iter().map(|a| a["rule"].as_str().unwrap()).collect();
-        assert!(rules.contains(&"criminal_detention_to_detention_house"), "{rules:?}");
+        let rules: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["rule"].as_str().unwrap())
+            .collect();
+        assert!(
+            rules.contains(&"criminal_detention_to_detention_house"),
+            "{rules:?}"
+        );
         let first = &page["items"][0];
         assert_eq!(first["state_zh"], "已超期");
-        assert!(first["explain"].as_str().unwrap().contains("依据"), "{first}");
+        assert!(
+            first["explain"].as_str().unwrap().contains("依据"),
+            "{first}"
+        );
         assert!(!first["basis"].as_str().unwrap().is_empty());
-        let dues: Vec<&str> = page["items"].as_array().unwrap().iter().map(|a| a["due"].as_str().unwrap()).collect();
+        let dues: Vec<&str> = page["items"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|a| a["due"].as_str().unwrap())
+            .collect();
         let mut sorted = dues.clone();
         sorted.sort();
         assert_eq!(dues, sorted, "sorted by due");
 
-        let (_, filtered) = app.get("/api/v1/alerts?state=all&rule=criminal_filing_review&case=C1").await;
+        let (_, filtered) = app
+            .get("/api/v1/alerts?state=all&rule=criminal_filing_review&case=C1")
+            .await;
         assert_eq!(filtered["total"], 1);
-        let (_, none) = app.get("/api/v1/alerts?state=all&due_before=2026-03-01T00:00:00%2B08:00").await;
+        let (_, none) = app
+            .get("/api/v1/alerts?state=all&due_before=2026-03-01T00:00:00%2B08:00")
+            .await;
         assert_eq!(none["total"], 0);
         let (status, err) = app.get("/api/v1/alerts?state=late,bogus").await;
-        assert_eq!((status, err["error"]["details"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("state")));
+        assert_eq!(
+            (status, err["error"]["details"][0]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("state"))
+        );
         let (status, err) = app.get("/api/v1/alerts?due_after=yesterday").await;
-        assert_eq!((status, err["error"]["details"][0]["field"].as_str()), (StatusCode::BAD_REQUEST, Some("due_after")));
+        assert_eq!(
+            (status, err["error"]["details"][0]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("due_after"))
+        );
 
         let (_, summary) = app.get("/api/v1/alerts/summary").await;
-        assert!(summary["totals"]["overdue"].as_i64().unwrap() >= 3, "{summary}");
+        assert!(
+            summary["totals"]["overdue"].as_i64().unwrap() >= 3,
+            "{summary}"
+        );
         assert_eq!(summary["rows"][0]["unit"], "U-1");
 
         let (status, findings) = app.get("/api/v1/cases/C1/findings").await;
         assert_eq!(status, StatusCode::OK);
-        let f = findings.as_array().unwrap().iter().find(|f| f["rule"] == "criminal_detention_family_notice").unwrap();
+        let f = findings
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|f| f["rule"] == "criminal_detention_family_notice")
+            .unwrap();
         assert_eq!(f["history"][0]["state"], "overdue");
         assert_eq!(f["history"][0]["cause"], "event");
         let (status, _) = app.get("/api/v1/cases/NOPE/findings").await;
@@ -371,24 +409,44 @@ async fn alerts_findings_rules_coverage_and_calendar() {
         let (_, pack) = app.get("/api/v1/rules").await;
         let rules = pack["rules"].as_array().unwrap();
         assert_eq!(rules.len(), 41);
-        let r = rules.iter().find(|r| r["id"] == "criminal_detention_to_detention_house").unwrap();
-        assert_eq!((r["limit"].as_str(), r["kind"].as_str()), (Some("24小时"), Some("clock")));
+        let r = rules
+            .iter()
+            .find(|r| r["id"] == "criminal_detention_to_detention_house")
+            .unwrap();
+        assert_eq!(
+            (r["limit"].as_str(), r["kind"].as_str()),
+            (Some("24小时"), Some("clock"))
+        );
         assert!(r["basis"].as_str().unwrap().contains("刑诉法"));
 
         let (_, cov) = app.get("/api/v1/coverage").await;
         assert_eq!(cov["cases"], 1);
         assert!(cov["ratio"].as_f64().unwrap() > 0.0);
-        assert!(cov["unwatched_types"].as_array().unwrap().iter().any(|t| t == "document.issued"));
+        assert!(
+            cov["unwatched_types"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .any(|t| t == "document.issued")
+        );
 
         let (_, cal) = app.get("/api/v1/calendar").await;
-        assert!(cal.as_array().unwrap().iter().any(|y| y["year"] == 2026 && y["rest_days"].as_array().unwrap().iter().any(|d| d == "2026-10-01")));
+        assert!(cal.as_array().unwrap().iter().any(|y| {
+            y["year"] == 2026
+                && y["rest_days"]
+                    .as_array()
+                    .unwrap()
+                    .iter()
+                    .any(|d| d == "2026-10-01")
+        }));
     }
 }
 
 #[tokio::test]
 async fn the_timer_moves_a_clock_to_overdue_at_its_instant_without_new_events() {
     let db = testing::sqlite().await.unwrap();
-    let app = TestApp::start_with_clock(db, 1 << 20, Arc::new(casewatch_core::time::SystemClock)).await;
+    let app =
+        TestApp::start_with_clock(db, 1 << 20, Arc::new(casewatch_core::time::SystemClock)).await;
     let now = jiff::Timestamp::now();
     let fmt = |t: jiff::Timestamp| casewatch_core::time::format_instant(t);
     let due_back = now + jiff::SignedDuration::from_millis(1500);
@@ -400,23 +458,43 @@ async fn the_timer_moves_a_clock_to_overdue_at_its_instant_without_new_events() 
     let (status, body) = app.post("application/json", batch.to_string()).await;
     assert_eq!(status, StatusCode::OK, "{body}");
     let state = |page: &Value| page["items"][0]["state"].as_str().map(str::to_owned);
-    let (_, before) = app.get("/api/v1/alerts?state=all&rule=property_overdue_use").await;
+    let (_, before) = app
+        .get("/api/v1/alerts?state=all&rule=property_overdue_use")
+        .await;
     assert_eq!(state(&before).as_deref(), Some("warning"), "{before}");
     // Poll (bounded) until the timer has moved it; it must happen within about a second of due.
     let deadline = std::time::Instant::now() + std::time::Duration::from_secs(8);
     loop {
-        let (_, page) = app.get("/api/v1/alerts?state=all&rule=property_overdue_use").await;
+        let (_, page) = app
+            .get("/api/v1/alerts?state=all&rule=property_overdue_use")
+            .await;
         if state(&page).as_deref() == Some("overdue") {
             let late_by = jiff::Timestamp::now().duration_since(due_back);
-            assert!(late_by < jiff::SignedDuration::from_millis(2500), "transitioned {late_by:?} after due");
+            assert!(
+                late_by < jiff::SignedDuration::from_millis(2500),
+                "transitioned {late_by:?} after due"
+            );
             break;
         }
-        assert!(std::time::Instant::now() < deadline, "the timer did not fire: {page}");
+        assert!(
+            std::time::Instant::now() < deadline,
+            "the timer did not fire: {page}"
+        );
         tokio::time::sleep(std::time::Duration::from_millis(50)).await;
     }
     let (_, findings) = app.get("/api/v1/cases/T/findings").await;
-    let f = findings.as_array().unwrap().iter().find(|f| f["rule"] == "property_overdue_use").unwrap();
-    let states: Vec<&str> = f["history"].as_array().unwrap().iter().map(|h| h["state"].as_str().unwrap()).collect();
+    let f = findings
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|f| f["rule"] == "property_overdue_use")
+        .unwrap();
+    let states: Vec<&str> = f["history"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|h| h["state"].as_str().unwrap())
+        .collect();
     assert_eq!(states, ["warning", "overdue"]);
     assert_eq!(f["history"][1]["cause"], "timer");
 }

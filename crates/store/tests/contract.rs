@@ -646,11 +646,17 @@ async fn coverage_counts_steps_the_rules_watch() {
     for db in each_backend().await {
         let s = &db.store;
         s.append(&case_events("C1"), now()).await.unwrap();
-        let note = ev(json!({"id":"n1","type":"x-note","case":"C1","at":"2026-03-02T11:00:00+08:00"}));
+        let note =
+            ev(json!({"id":"n1","type":"x-note","case":"C1","at":"2026-03-02T11:00:00+08:00"}));
         s.append(&[note], now()).await.unwrap();
         let c = s.coverage().await.unwrap();
         // case.accepted, person.registered and detention.started are read by rules; x-note is not.
-        assert_eq!((c.cases, c.steps, c.covered), (1, 4, 2), "{}: {c:?}", db.label);
+        assert_eq!(
+            (c.cases, c.steps, c.covered),
+            (1, 4, 2),
+            "{}: {c:?}",
+            db.label
+        );
         assert_eq!(c.cases_watched, 1);
         assert_eq!(c.units.len(), 1);
         assert_eq!(c.units[0].unit.as_deref(), Some("U-1"));

@@ -43,7 +43,11 @@ pub struct Coverage {
 }
 
 fn ratio(covered: i64, steps: i64) -> f64 {
-    if steps == 0 { 1.0 } else { covered as f64 / steps as f64 }
+    if steps == 0 {
+        1.0
+    } else {
+        covered as f64 / steps as f64
+    }
 }
 
 /// Supervision coverage overall and per unit; the definition is in `docs/coverage.md`.
@@ -65,11 +69,20 @@ pub async fn coverage(State(app): State<AppState>) -> Result<Json<Coverage>, Api
         steps: c.steps,
         covered: c.covered,
         ratio: ratio(c.covered, c.steps),
-        unwatched_types: casewatch_engine::coverage::unwatched_types(&pack).into_iter().map(str::to_owned).collect(),
+        unwatched_types: casewatch_engine::coverage::unwatched_types(&pack)
+            .into_iter()
+            .map(str::to_owned)
+            .collect(),
         units: c
             .units
             .into_iter()
-            .map(|u| UnitCoverage { ratio: ratio(u.covered, u.steps), unit: u.unit, cases: u.cases, steps: u.steps, covered: u.covered })
+            .map(|u| UnitCoverage {
+                ratio: ratio(u.covered, u.steps),
+                unit: u.unit,
+                cases: u.cases,
+                steps: u.steps,
+                covered: u.covered,
+            })
             .collect(),
     }))
 }
