@@ -19,6 +19,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod auth;
 pub mod error;
 pub mod routes;
 pub mod scheduler;
@@ -103,8 +104,10 @@ pub fn app(state: AppState) -> Router {
             }),
         )
         .route("/", axum::routing::get(index))
+        .route("/app.js", axum::routing::get(app_js))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(axum::middleware::from_fn(auth::hardening::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)
 }
@@ -112,6 +115,16 @@ pub fn app(state: AppState) -> Router {
 /// The case browser: a single page over the case API, until the full web UI replaces it.
 async fn index() -> axum::response::Html<&'static str> {
     axum::response::Html(include_str!("index.html"))
+}
+
+async fn app_js() -> impl axum::response::IntoResponse {
+    (
+        [(
+            axum::http::header::CONTENT_TYPE,
+            "text/javascript; charset=utf-8",
+        )],
+        include_str!("app.js"),
+    )
 }
 
 async fn not_found(uri: axum::http::Uri) -> error::ApiError {

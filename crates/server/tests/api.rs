@@ -327,9 +327,34 @@ async fn the_case_browser_is_served_at_the_root() {
             .unwrap()
             .starts_with("text/html")
     );
+    let csp = r.headers()["content-security-policy"]
+        .to_str()
+        .unwrap()
+        .to_owned();
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let html = r.text().await.unwrap();
     assert!(html.contains("Casewatch 执法监督平台"));
-    assert!(html.contains("/api/v1/cases"));
+    assert!(
+        html.contains("<script src=\"/app.js\""),
+        "no inline script under the CSP"
+    );
+    let js = app
+        .client
+        .get(format!("{}/app.js", app.base))
+        .send()
+        .await
+        .unwrap();
+    assert!(
+        js.headers()["content-type"]
+            .to_str()
+            .unwrap()
+            .starts_with("text/javascript")
+    );
+    assert!(js.text().await.unwrap().contains("/api/v1/cases"));
 }
 
 #[tokio::test]
