@@ -3,17 +3,106 @@
 //! Definition. A case's *steps* are its events that record a procedural fact: every event of a
 //! known type except corrections (`event.retracted`) and the events a retraction voids; sender
 //! extensions (`x-…`) count as steps, because they are facts the pack does not read. A step is
-//! *covered* when at least one rule of the pack reacts to its type — it starts, stops, extends or
-//! pauses a clock, or triggers a check. A case's coverage is covered steps / steps; a unit's and
-//! the whole system's are the same ratio over all their cases' steps (not an average of ratios).
-//! The uncovered types name where the pack should grow.
+//! *covered* when the pack watches its type: a rule reacts to it (starts, stops, extends or pauses
+//! a clock, or triggers a check), or a rule's condition reads a fact that events of that type
+//! establish (`subject.area_safety_checked` comes from `area.safety_checked`, `subject.minor`
+//! from `person.registered`, …). A case's coverage is covered steps / steps; a unit's and the
+//! whole system's are the same ratio over all their cases' steps (not an average of ratios). The
+//! unwatched types name where the pack should grow.
 
 use std::collections::{BTreeMap, HashSet};
 
 use casewatch_core::{Event, EventType};
 use serde::Serialize;
 
-use crate::pack::Pack;
+use crate::pack::{Amount, LimitSpec, Pack, RuleBody};
+
+/// Which event types establish each fact a condition can read (`facts.rs`).
+const FACT_SOURCES: &[(&str, &[&str])] = &[
+    ("case.kind", &["case.accepted"]),
+    ("case.cause", &["case.accepted"]),
+    ("case.serious", &["case.accepted", "case.filed"]),
+    ("case.accepted", &["case.accepted"]),
+    ("case.filed", &["case.filed"]),
+    ("case.on_scene", &["report.received"]),
+    ("case.has_complainant", &["person.registered"]),
+    ("case.n_recordings", &["bodycam.recorded", "bodycam.uploaded"]),
+    ("case.n_persons", &["person.registered"]),
+    ("subject.role", &["person.registered"]),
+    ("subject.name", &["person.registered"]),
+    ("subject.age", &["person.registered"]),
+    ("subject.minor", &["person.registered"]),
+    ("subject.in_custody", &["custody.admitted", "released", "bail.started", "surveillance.started"]),
+    ("subject.ever_in_custody", &["custody.admitted"]),
+    ("subject.interrogations", &["interrogation.started"]),
+    ("subject.in_area", &["area.entered", "area.exited"]),
+    ("subject.area_safety_checked", &["area.safety_checked"]),
+    ("subject.area_info_collected", &["area.info_collected"]),
+    ("subject.area_health_checked", &["area.health_checked"]),
+    (
+        "subject.measure",
+        &["summons.started", "summons.ended", "questioning.started", "questioning.ended", "detention.started", "arrest.executed",
+          "bail.started", "bail.ended", "surveillance.started", "surveillance.ended", "released", "admin_detention.started",
+          "admin_detention.ended"],
+    ),
+    ("subject.state", &["property.seized", "property.stored", "property.checked_out", "property.checked_in", "property.returned",
+                        "property.disposed", "property.transferred", "freeze.started", "freeze.ended"]),
+];
+
+/// The source text of every condition and amount of the pack.
+fn expression_sources(pack: &Pack) -> Vec<&str> {
+    let mut out = Vec::new();
+    for r in &pack.rules {
+        match &r.body {
+            RuleBody::Clock(c) => {
+                for t in c.starts.iter().chain(&c.stops) {
+                    out.extend(t.when.as_ref().map(|e| e.source.as_str()));
+                }
+                for x in &c.extends {
+                    out.extend(x.trigger.when.as_ref().map(|e| e.source.as_str()));
+                    for a in std::iter::once(&x.amount).chain(&x.max) {
+                        if let Amount::Expr(e) = a {
+                            out.push(e.source.as_str());
+                        }
+                    }
+                }
+                if let LimitSpec::Period(_, Amount::Expr(e)) = &c.limit {
+                    out.push(e.source.as_str());
+                }
+            }
+            RuleBody::Check(c) => {
+                for t in &c.triggers {
+                    out.extend(t.when.as_ref().map(|e| e.source.as_str()));
+                }
+                out.push(c.require.source.as_str());
+                out.extend(c.applies.as_ref().map(|e| e.source.as_str()));
+            }
+        }
+    }
+    out
+}
+
+/// The event types the pack watches: those rules react to, and those whose facts they read.
+pub fn watched_types(pack: &Pack) -> HashSet<String> {
+    let mut types: HashSet<String> = casewatch_core::event_type::KNOWN_TYPES
+        .iter()
+        .filter(|t| !pack.rules_for(t.as_str()).is_empty())
+        .map(ToString::to_string)
+        .collect();
+    let sources = expression_sources(pack);
+    for (fact, from) in FACT_SOURCES {
+        // A fact name is followed by a non-identifier character (or the end) where it is read.
+        let read = sources.iter().any(|src| {
+            src.match_indices(fact).any(|(i, _)| {
+                !src.get(i + fact.len()..).and_then(|rest| rest.chars().next()).is_some_and(|c| c.is_alphanumeric() || c == '_')
+            })
+        });
+        if read {
+            types.extend(from.iter().map(|t| (*t).to_owned()));
+        }
+    }
+    types
+}
 
 /// The coverage of one case.
 #[derive(Debug, Clone, Default, PartialEq, Eq, Serialize)]
@@ -39,6 +128,11 @@ impl CaseCoverage {
 
 /// The coverage of one case's events under `pack`.
 pub fn of_case(pack: &Pack, events: &[Event]) -> CaseCoverage {
+    of_case_with(&watched_types(pack), events)
+}
+
+/// [`of_case`] with the watched types computed once (see [`watched_types`]).
+pub fn of_case_with(watched: &HashSet<String>, events: &[Event]) -> CaseCoverage {
     let retracted: HashSet<&str> = events
         .iter()
         .filter(|e| e.event_type == EventType::EventRetracted)
@@ -50,7 +144,7 @@ pub fn of_case(pack: &Pack, events: &[Event]) -> CaseCoverage {
             continue;
         }
         c.steps += 1;
-        if pack.rules_for(e.event_type.as_str()).is_empty() {
+        if !watched.contains(e.event_type.as_str()) {
             *c.uncovered.entry(e.event_type.to_string()).or_default() += 1;
         } else {
             c.covered += 1;
@@ -61,9 +155,10 @@ pub fn of_case(pack: &Pack, events: &[Event]) -> CaseCoverage {
 
 /// The event types of the format that no rule of the pack reacts to.
 pub fn unwatched_types(pack: &Pack) -> Vec<&'static str> {
+    let watched = watched_types(pack);
     casewatch_core::event_type::KNOWN_TYPES
         .iter()
-        .filter(|t| **t != EventType::EventRetracted && pack.rules_for(t.as_str()).is_empty())
+        .filter(|t| **t != EventType::EventRetracted && !watched.contains(t.as_str()))
         .map(EventType::as_str)
         .collect()
 }
@@ -104,5 +199,7 @@ mod tests {
         assert!((c.ratio() - 1.0 / 3.0).abs() < 1e-9);
         assert!(unwatched_types(&pack).contains(&"document.issued"));
         assert!(!unwatched_types(&pack).contains(&"detention.started"));
+        assert!(!unwatched_types(&pack).contains(&"area.safety_checked"), "read through subject.area_safety_checked");
+        assert!(!unwatched_types(&pack).contains(&"person.registered"), "read through subject.role and subject.minor");
     }
 }
