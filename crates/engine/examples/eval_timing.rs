@@ -1,50 +1,73 @@
-//! Temporary timing harness (not to be committed).
+//! Times the evaluator over a history, single-threaded, the way a re-evaluation of every case
+//! runs it.
+//!
+//! ```text
+//! casewatch demo --cases 20000 --seed 7 --now 2026-06-01T00:00:00+08:00 --out /tmp/demo.jsonl
+//! cargo run --release -p casewatch-engine --example eval_timing -- /tmp/demo.jsonl \
+//!     [--at 2026-06-01T00:00:00+08:00] [--reps 3] [--dump findings.txt]
+//! ```
+//!
+//! `--dump` writes every finding (`Debug`, one per line, cases in id order), so that two builds
+//! can be compared for identical output.
+
 use std::collections::BTreeMap;
+use std::error::Error;
 use std::io::Write;
 use std::path::Path;
 use std::time::Instant;
 
+use casewatch_core::Event;
+use casewatch_core::time::parse_instant;
 use casewatch_engine::time::Calendar;
-use casewatch_engine::{Pack, scenario};
+use casewatch_engine::{Pack, evaluate, scenario};
 
-fn main() {
-    let args: Vec<String> = std::env::args().collect();
-    let events_path = args.get(1).cloned().unwrap_or_else(|| "/tmp/cwpred/demo.jsonl".into());
-    let dump = args.get(2).cloned();
-    let reps: usize = args.get(3).and_then(|s| s.parse().ok()).unwrap_or(3);
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/standard");
-    let pack = Pack::load(&root).unwrap();
+fn main() -> Result<(), Box<dyn Error>> {
+    let mut args = std::env::args().skip(1);
+    let mut events_path = None;
+    let (mut at, mut reps, mut dump) = ("2026-06-01T00:00:00+08:00".to_owned(), 3u32, None);
+    while let Some(a) = args.next() {
+        match a.as_str() {
+            "--at" => at = args.next().ok_or("--at needs an instant")?,
+            "--reps" => reps = args.next().ok_or("--reps needs a number")?.parse()?,
+            "--dump" => dump = Some(args.next().ok_or("--dump needs a file")?),
+            _ => events_path = Some(a),
+        }
+    }
+    let events_path =
+        events_path.ok_or("usage: eval_timing EVENTS.jsonl [--at T] [--reps N] [--dump FILE]")?;
+    let now = parse_instant(&at).map_err(|e| format!("--at: {e}"))?;
+    let pack = Pack::load(&Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/standard"))?;
     let cal = Calendar::standard();
-    let text = std::fs::read_to_string(&events_path).unwrap();
-    let events = scenario::parse_events(&text).unwrap();
-    let now = casewatch_core::time::parse_instant("2026-06-01T00:00:00+08:00").unwrap();
-    let mut by_case: BTreeMap<String, Vec<casewatch_core::Event>> = BTreeMap::new();
+    let text = std::fs::read_to_string(&events_path)?;
+    let events = scenario::parse_events(&text).map_err(|bad| format!("{} bad lines", bad.len()))?;
+    let mut by_case: BTreeMap<String, Vec<Event>> = BTreeMap::new();
     for e in events {
         by_case.entry(e.case.to_string()).or_default().push(e);
     }
-    let cases: Vec<Vec<casewatch_core::Event>> = by_case.into_values().collect();
-    if let Some(d) = dump {
-        let mut f = std::io::BufWriter::new(std::fs::File::create(d).unwrap());
+    let cases: Vec<Vec<Event>> = by_case.into_values().collect();
+    if let Some(path) = dump {
+        let mut out = std::io::BufWriter::new(std::fs::File::create(path)?);
         for c in &cases {
-            for x in casewatch_engine::evaluate(&pack, &cal, c, now) {
-                writeln!(f, "{x:?}").unwrap();
+            for f in evaluate(&pack, &cal, c, now) {
+                writeln!(out, "{f:?}")?;
             }
         }
+        out.flush()?;
     }
     for _ in 0..reps {
         let t = Instant::now();
-        let mut n = 0usize;
-        for c in &cases {
-            n += casewatch_engine::evaluate(&pack, &cal, c, now).len();
-        }
-        let el = t.elapsed();
+        let n_findings: usize = cases
+            .iter()
+            .map(|c| evaluate(&pack, &cal, c, now).len())
+            .sum();
+        let secs = t.elapsed().as_secs_f64();
+        let n = cases.len() as f64;
         println!(
-            "{} cases, {} findings, {:.3}s, {:.0} cases/s, {:.1} us/case",
+            "{} cases, {n_findings} findings: {secs:.3} s, {:.0} cases/s, {:.1} µs/case",
             cases.len(),
-            n,
-            el.as_secs_f64(),
-            cases.len() as f64 / el.as_secs_f64(),
-            el.as_secs_f64() * 1e6 / cases.len() as f64
+            n / secs,
+            secs * 1e6 / n
         );
     }
+    Ok(())
 }

@@ -26,13 +26,24 @@ const FACT_SOURCES: &[(&str, &[&str])] = &[
     ("case.filed", &["case.filed"]),
     ("case.on_scene", &["report.received"]),
     ("case.has_complainant", &["person.registered"]),
-    ("case.n_recordings", &["bodycam.recorded", "bodycam.uploaded"]),
+    (
+        "case.n_recordings",
+        &["bodycam.recorded", "bodycam.uploaded"],
+    ),
     ("case.n_persons", &["person.registered"]),
     ("subject.role", &["person.registered"]),
     ("subject.name", &["person.registered"]),
     ("subject.age", &["person.registered"]),
     ("subject.minor", &["person.registered"]),
-    ("subject.in_custody", &["custody.admitted", "released", "bail.started", "surveillance.started"]),
+    (
+        "subject.in_custody",
+        &[
+            "custody.admitted",
+            "released",
+            "bail.started",
+            "surveillance.started",
+        ],
+    ),
     ("subject.ever_in_custody", &["custody.admitted"]),
     ("subject.interrogations", &["interrogation.started"]),
     ("subject.in_area", &["area.entered", "area.exited"]),
@@ -41,12 +52,36 @@ const FACT_SOURCES: &[(&str, &[&str])] = &[
     ("subject.area_health_checked", &["area.health_checked"]),
     (
         "subject.measure",
-        &["summons.started", "summons.ended", "questioning.started", "questioning.ended", "detention.started", "arrest.executed",
-          "bail.started", "bail.ended", "surveillance.started", "surveillance.ended", "released", "admin_detention.started",
-          "admin_detention.ended"],
+        &[
+            "summons.started",
+            "summons.ended",
+            "questioning.started",
+            "questioning.ended",
+            "detention.started",
+            "arrest.executed",
+            "bail.started",
+            "bail.ended",
+            "surveillance.started",
+            "surveillance.ended",
+            "released",
+            "admin_detention.started",
+            "admin_detention.ended",
+        ],
     ),
-    ("subject.state", &["property.seized", "property.stored", "property.checked_out", "property.checked_in", "property.returned",
-                        "property.disposed", "property.transferred", "freeze.started", "freeze.ended"]),
+    (
+        "subject.state",
+        &[
+            "property.seized",
+            "property.stored",
+            "property.checked_out",
+            "property.checked_in",
+            "property.returned",
+            "property.disposed",
+            "property.transferred",
+            "freeze.started",
+            "freeze.ended",
+        ],
+    ),
 ];
 
 /// The source text of every condition and amount of the pack.
@@ -94,7 +129,9 @@ pub fn watched_types(pack: &Pack) -> HashSet<String> {
         // A fact name is followed by a non-identifier character (or the end) where it is read.
         let read = sources.iter().any(|src| {
             src.match_indices(fact).any(|(i, _)| {
-                !src.get(i + fact.len()..).and_then(|rest| rest.chars().next()).is_some_and(|c| c.is_alphanumeric() || c == '_')
+                !src.get(i + fact.len()..)
+                    .and_then(|rest| rest.chars().next())
+                    .is_some_and(|c| c.is_alphanumeric() || c == '_')
             })
         });
         if read {
@@ -199,7 +236,13 @@ mod tests {
         assert!((c.ratio() - 1.0 / 3.0).abs() < 1e-9);
         assert!(unwatched_types(&pack).contains(&"document.issued"));
         assert!(!unwatched_types(&pack).contains(&"detention.started"));
-        assert!(!unwatched_types(&pack).contains(&"area.safety_checked"), "read through subject.area_safety_checked");
-        assert!(!unwatched_types(&pack).contains(&"person.registered"), "read through subject.role and subject.minor");
+        assert!(
+            !unwatched_types(&pack).contains(&"area.safety_checked"),
+            "read through subject.area_safety_checked"
+        );
+        assert!(
+            !unwatched_types(&pack).contains(&"person.registered"),
+            "read through subject.role and subject.minor"
+        );
     }
 }

@@ -6,17 +6,16 @@
 //! before the event. When the walk is done, each clock's due is computed from its start, its limit,
 //! the extensions that came in time and its pauses, and its state follows from `now`.
 
-use std::collections::HashSet;
-use std::sync::Arc;
+use std::collections::{BTreeSet, HashSet};
 
 use casewatch_core::event_type::SubjectRule;
 use casewatch_core::ledger::CaseLedger;
 use casewatch_core::{Event, EventType};
-use cel::{Context, Value};
 use jiff::{SignedDuration, Timestamp};
 
 use crate::explain;
-use crate::facts;
+use crate::expr::{Bindings, EventBindings};
+use crate::facts::{CaseFacts, EventFacts, Facts, SubjectFacts};
 use crate::finding::{Finding, State};
 use crate::pack::{
     Amount, Clock, ExtendAction, LimitSpec, Pack, Rule, RuleBody, RuleScope, Unit, Warning,
@@ -31,7 +30,6 @@ struct OpenClock<'p> {
     clock: &'p Clock,
     subject: Option<String>,
     start: Event,
-    start_value: Value,
     /// The period in the limit's unit (after day extensions), for period limits.
     amount: i64,
     /// Months added by renewals, each counted from the last day of the period before it.
@@ -76,19 +74,21 @@ pub fn evaluate(pack: &Pack, cal: &Calendar, events: &[Event], now: Timestamp) -
     for e in active {
         let rules = pack.rules_for(e.event_type.as_str());
         if !rules.is_empty() {
-            let mut ctx = Context::with_env(Arc::clone(&pack.env));
-            ctx.add_variable_from_value("event", facts::event_value(e));
-            ctx.add_variable_from_value("case", facts::case_value(&state, has_complainant));
-            if let Some(v) = e
-                .subject
-                .as_ref()
-                .and_then(|s| facts::subject_value(&state, s.as_str(), e.at))
-            {
-                ctx.add_variable_from_value("subject", v);
-            }
+            // Conditions read these typed facts; the CEL values are built only if one of them
+            // needs the interpreter.
+            let facts = Facts {
+                event: Some(EventFacts::new(e)),
+                start: None,
+                case: Some(CaseFacts::new(&state, has_complainant)),
+                subject: e
+                    .subject
+                    .as_ref()
+                    .and_then(|s| SubjectFacts::new(&state, s.as_str(), e.at)),
+            };
+            let bindings = EventBindings::new(&pack.env, facts);
             for &i in rules {
                 if let Some(rule) = pack.rules.get(i) {
-                    walk.step(rule, e, &ctx, &state);
+                    walk.step(rule, e, &bindings, &state);
                 }
             }
         }
@@ -112,23 +112,23 @@ fn in_force(rule: &Rule, at: Timestamp) -> bool {
     rule.in_force.0.is_none_or(|from| d >= from) && rule.in_force.1.is_none_or(|until| d < until)
 }
 
-fn holds(when: Option<&crate::expr::Expr>, ctx: &Context<'_, '_>) -> Result<bool, String> {
-    when.map_or(Ok(true), |w| w.eval_bool(ctx))
+fn holds(when: Option<&crate::expr::Expr>, b: &impl Bindings) -> Result<bool, String> {
+    when.map_or(Ok(true), |w| w.holds(b))
 }
 
 impl<'p> Walk<'p> {
-    fn step(&mut self, rule: &'p Rule, e: &Event, ctx: &Context<'_, '_>, state: &CaseLedger) {
+    fn step(&mut self, rule: &'p Rule, e: &Event, b: &EventBindings<'_>, state: &CaseLedger) {
         match &rule.body {
             RuleBody::Clock(clock) => {
-                self.stops_and_extensions(rule, clock, e, ctx);
-                self.starts(rule, clock, e, ctx);
+                self.stops_and_extensions(rule, clock, e, b);
+                self.starts(rule, clock, e, b);
             }
             RuleBody::Check(check) => {
                 for t in check.triggers.iter().filter(|t| t.on == e.event_type) {
                     if !in_force(rule, e.at) {
                         continue;
                     }
-                    match holds(t.when.as_ref(), ctx) {
+                    match holds(t.when.as_ref(), b) {
                         Ok(true) => {}
                         Ok(false) => continue,
                         Err(m) => {
@@ -143,21 +143,18 @@ impl<'p> Walk<'p> {
                         }
                     }
                     if check.for_each {
-                        let subjects: Vec<String> = state
+                        let subjects: BTreeSet<&str> = state
                             .persons
                             .keys()
                             .chain(state.property.keys())
                             .chain(state.freezes.keys())
-                            .cloned()
-                            .collect::<std::collections::BTreeSet<_>>()
-                            .into_iter()
+                            .map(String::as_str)
                             .collect();
                         for s in subjects {
-                            let Some(sv) = facts::subject_value(state, &s, e.at) else {
+                            let Some(facts) = SubjectFacts::new(state, s, e.at) else {
                                 continue;
                             };
-                            let mut inner = ctx.new_inner_scope();
-                            inner.add_variable_from_value("subject", sv);
+                            let inner = b.with_subject(facts);
                             match holds(check.applies.as_ref(), &inner) {
                                 Ok(true) => {}
                                 Ok(false) => continue,
@@ -165,23 +162,28 @@ impl<'p> Walk<'p> {
                                     self.findings.push(self.check_finding(
                                         rule,
                                         e,
-                                        Some(s),
+                                        Some(s.to_owned()),
                                         State::Violated,
                                         format!("规则无法求值：{m}"),
                                     ));
                                     continue;
                                 }
                             }
-                            let (st, text) = match check.require.eval_bool(&inner) {
+                            let (st, text) = match check.require.holds(&inner) {
                                 Ok(true) => (State::Passed, check.passed.clone()),
                                 Ok(false) => (State::Violated, check.violated.clone()),
                                 Err(m) => (State::Violated, format!("规则无法求值：{m}")),
                             };
-                            self.findings
-                                .push(self.check_finding(rule, e, Some(s), st, text));
+                            self.findings.push(self.check_finding(
+                                rule,
+                                e,
+                                Some(s.to_owned()),
+                                st,
+                                text,
+                            ));
                         }
                     } else {
-                        let (st, text) = match check.require.eval_bool(ctx) {
+                        let (st, text) = match check.require.holds(b) {
                             Ok(true) => (State::Passed, check.passed.clone()),
                             Ok(false) => (State::Violated, check.violated.clone()),
                             Err(m) => (State::Violated, format!("规则无法求值：{m}")),
@@ -238,7 +240,7 @@ impl<'p> Walk<'p> {
         rule: &'p Rule,
         clock: &'p Clock,
         e: &Event,
-        ctx: &Context<'_, '_>,
+        b: &EventBindings<'_>,
     ) {
         let (cal, now) = (self.cal, self.now);
         for oc in self
@@ -249,8 +251,7 @@ impl<'p> Walk<'p> {
             if !Self::concerns(oc, e) {
                 continue;
             }
-            let mut inner = ctx.new_inner_scope();
-            inner.add_variable_from_value("start", oc.start_value.clone());
+            let inner = b.with_start(EventFacts::new(&oc.start));
             // Pauses first: an appraisal that starts is not a stop.
             for (pstart, pend) in &clock.pauses {
                 if *pstart == e.event_type && oc.pauses.last().is_none_or(|p| p.1.is_some()) {
@@ -347,7 +348,7 @@ impl<'p> Walk<'p> {
         }
     }
 
-    fn starts(&mut self, rule: &'p Rule, clock: &'p Clock, e: &Event, ctx: &Context<'_, '_>) {
+    fn starts(&mut self, rule: &'p Rule, clock: &'p Clock, e: &Event, b: &EventBindings<'_>) {
         for t in clock.starts.iter().filter(|t| t.on == e.event_type) {
             if !in_force(rule, e.at) {
                 continue;
@@ -357,7 +358,7 @@ impl<'p> Walk<'p> {
                 RuleScope::Case => None,
             };
             let key = (rule.id.clone(), subject.clone().unwrap_or_default());
-            let problem = match holds(t.when.as_ref(), ctx) {
+            let problem = match holds(t.when.as_ref(), b) {
                 Ok(true) => None,
                 Ok(false) => continue,
                 Err(m) => Some(m),
@@ -365,9 +366,7 @@ impl<'p> Walk<'p> {
             if t.first && !self.first_seen.insert(key) {
                 continue;
             }
-            let start_value = facts::event_value(e);
-            let mut inner = ctx.new_inner_scope();
-            inner.add_variable_from_value("start", start_value.clone());
+            let inner = b.with_start(EventFacts::new(e));
             let (amount, problem) = match &clock.limit {
                 LimitSpec::Period(_, a) => match amount(a, &inner) {
                     Ok(n) => (n, problem),
@@ -380,7 +379,6 @@ impl<'p> Walk<'p> {
                 clock,
                 subject,
                 start: e.clone(),
-                start_value,
                 amount,
                 added_months: Vec::new(),
                 n_extensions: 0,
@@ -490,10 +488,10 @@ impl<'p> Walk<'p> {
     }
 }
 
-fn amount(a: &Amount, ctx: &Context<'_, '_>) -> Result<i64, String> {
+fn amount(a: &Amount, b: &impl Bindings) -> Result<i64, String> {
     match a {
         Amount::Fixed(n) => Ok(*n),
-        Amount::Expr(e) => e.eval_int(ctx),
+        Amount::Expr(e) => e.amount(b),
     }
 }
 

@@ -6,18 +6,30 @@
 //! `event.data.*` and `start.data.*`, one the event types of that position carry), and the
 //! expression is then run once against a prototype of those variables with a value of the right
 //! type in every field, which surfaces type errors (`"a" > 3`) and results of the wrong type.
+//!
+//! An expression that keeps to the subset of the predicate module is also compiled natively, and
+//! the evaluator asks `Expr::holds` and `Expr::amount` with `Bindings`: the native form
+//! answers from the typed facts, and the interpreter, with a CEL context the bindings build on
+//! first need, answers only what the native form cannot (an expression outside the subset, or an
+//! error, whose message is the interpreter's).
 
+use std::cell::OnceCell;
 use std::collections::BTreeSet;
 use std::sync::Arc;
 
 use cel::common::ast::{EntryExpr, Expr as Ast, IdedExpr};
 use cel::{Context, Env, Program, Value};
 
+use crate::facts::{CaseField, EventFacts, EventField, Facts, SubjectFacts, SubjectField};
+use crate::predicate::Native;
+
 /// A compiled CEL expression with its source.
 pub struct Expr {
     /// The expression as written in the rule file.
     pub source: String,
     program: Program,
+    /// The native form, when the expression keeps to the predicate module's subset.
+    native: Option<Native>,
 }
 
 impl std::fmt::Debug for Expr {
@@ -36,46 +48,11 @@ pub struct ExprError {
 }
 
 /// The fields the engine provides under each variable.
-pub const EVENT_FIELDS: &[&str] = &[
-    "id", "type", "at", "date", "subject", "unit", "officer", "data",
-];
+pub const EVENT_FIELDS: &[&str] = EventField::NAMES;
 /// The fields of `case`.
-pub const CASE_FIELDS: &[&str] = &[
-    "id",
-    "kind",
-    "cause",
-    "stage",
-    "serious",
-    "accepted",
-    "filed",
-    "accepted_date",
-    "filed_date",
-    "on_scene",
-    "has_complainant",
-    "n_recordings",
-    "n_persons",
-];
+pub const CASE_FIELDS: &[&str] = CaseField::NAMES;
 /// The fields of `subject` (persons, property and freezes share one namespace; `kind` tells).
-pub const SUBJECT_FIELDS: &[&str] = &[
-    "id",
-    "kind",
-    "role",
-    "name",
-    "age",
-    "minor",
-    "measure",
-    "measures_ever",
-    "in_custody",
-    "ever_in_custody",
-    "interrogations",
-    "in_area",
-    "area_safety_checked",
-    "area_info_collected",
-    "area_health_checked",
-    "state",
-    "category",
-    "seize_kind",
-];
+pub const SUBJECT_FIELDS: &[&str] = SubjectField::NAMES;
 
 /// Which variables an expression may use, and which `data` fields `event` and `start` carry there.
 #[derive(Debug, Clone, Default)]
@@ -107,10 +84,51 @@ impl Expr {
         })?;
         let mut bound = Vec::new();
         check_refs(program.expression(), scope, &mut bound, &program)?;
+        let native = Native::compile(program.expression());
         Ok(Expr {
             source: source.to_owned(),
             program,
+            native,
         })
+    }
+
+    /// Whether the expression is evaluated natively (the interpreter only reports its errors).
+    pub fn is_native(&self) -> bool {
+        self.native.is_some()
+    }
+
+    /// The native form, if any.
+    #[cfg(test)]
+    pub(crate) fn native(&self) -> Option<&Native> {
+        self.native.as_ref()
+    }
+
+    /// The parsed expression.
+    #[cfg(test)]
+    pub(crate) fn ast(&self) -> &IdedExpr {
+        self.program.expression()
+    }
+
+    /// Runs the interpreter.
+    #[cfg(test)]
+    pub(crate) fn execute(&self, ctx: &Context<'_, '_>) -> cel::ResolveResult {
+        self.program.execute(ctx)
+    }
+
+    /// Evaluates to a boolean over `b`: natively when it can, else with the interpreter.
+    pub(crate) fn holds(&self, b: &impl Bindings) -> Result<bool, String> {
+        if let Some(Ok(v)) = self.native.as_ref().map(|n| n.eval_bool(b.facts())) {
+            return Ok(v);
+        }
+        self.eval_bool(b.context())
+    }
+
+    /// Evaluates to an integer over `b`: natively when it can, else with the interpreter.
+    pub(crate) fn amount(&self, b: &impl Bindings) -> Result<i64, String> {
+        if let Some(Ok(v)) = self.native.as_ref().map(|n| n.eval_int(b.facts())) {
+            return Ok(v);
+        }
+        self.eval_int(b.context())
     }
 
     /// Evaluates to a boolean; any error or non-boolean result is an error naming the expression.
@@ -136,6 +154,126 @@ impl Expr {
             )),
             Err(e) => Err(format!("表达式 `{}` 求值出错：{e}", self.source)),
         }
+    }
+}
+
+/// The variables a condition sees: typed facts, and the CEL context for the interpreter, built
+/// from them the first time it is needed.
+pub(crate) trait Bindings {
+    /// The typed facts.
+    fn facts(&self) -> &Facts<'_>;
+    /// The CEL context with the same variables.
+    fn context(&self) -> &Context<'_, '_>;
+}
+
+/// The variables at one event: `event`, `case` and, when the case knows it, `subject`.
+pub(crate) struct EventBindings<'a> {
+    facts: Facts<'a>,
+    env: &'a Arc<Env>,
+    /// Built on first need, then shared by every condition on the event.
+    context: OnceCell<Context<'static, 'static>>,
+}
+
+impl<'a> EventBindings<'a> {
+    /// Bindings of `facts`, for expressions compiled for `env`.
+    pub(crate) fn new(env: &'a Arc<Env>, facts: Facts<'a>) -> Self {
+        EventBindings {
+            facts,
+            env,
+            context: OnceCell::new(),
+        }
+    }
+
+    fn cel(&self) -> &Context<'static, 'static> {
+        self.context.get_or_init(|| {
+            let mut ctx = Context::with_env(Arc::clone(self.env));
+            let f = &self.facts;
+            if let Some(x) = f.event {
+                ctx.add_variable_from_value("event", x.to_cel());
+            }
+            if let Some(x) = f.start {
+                ctx.add_variable_from_value("start", x.to_cel());
+            }
+            if let Some(x) = f.case {
+                ctx.add_variable_from_value("case", x.to_cel());
+            }
+            if let Some(x) = f.subject {
+                ctx.add_variable_from_value("subject", x.to_cel());
+            }
+            ctx
+        })
+    }
+
+    /// These bindings with `start`, a clock's start event.
+    pub(crate) fn with_start(&self, start: EventFacts<'a>) -> InnerBindings<'_, 'a> {
+        InnerBindings {
+            outer: self,
+            facts: Facts {
+                start: Some(start),
+                ..self.facts
+            },
+            added: Added::Start,
+            context: OnceCell::new(),
+        }
+    }
+
+    /// These bindings with another `subject`.
+    pub(crate) fn with_subject(&self, subject: SubjectFacts<'a>) -> InnerBindings<'_, 'a> {
+        InnerBindings {
+            outer: self,
+            facts: Facts {
+                subject: Some(subject),
+                ..self.facts
+            },
+            added: Added::Subject,
+            context: OnceCell::new(),
+        }
+    }
+}
+
+impl Bindings for EventBindings<'_> {
+    fn facts(&self) -> &Facts<'_> {
+        &self.facts
+    }
+
+    fn context(&self) -> &Context<'_, '_> {
+        self.cel()
+    }
+}
+
+/// The variable an inner scope adds to, or replaces in, its event's.
+#[derive(Debug, Clone, Copy)]
+enum Added {
+    Start,
+    Subject,
+}
+
+/// An event's variables with one added or replaced; its CEL context is an inner scope of the
+/// event's.
+pub(crate) struct InnerBindings<'o, 'a> {
+    outer: &'o EventBindings<'a>,
+    facts: Facts<'a>,
+    added: Added,
+    context: OnceCell<Context<'o, 'static>>,
+}
+
+impl Bindings for InnerBindings<'_, '_> {
+    fn facts(&self) -> &Facts<'_> {
+        &self.facts
+    }
+
+    fn context(&self) -> &Context<'_, '_> {
+        self.context.get_or_init(|| {
+            let mut ctx = self.outer.cel().new_inner_scope();
+            let (name, value) = match self.added {
+                Added::Start => ("start", self.facts.start.map(|x| x.to_cel())),
+                Added::Subject => ("subject", self.facts.subject.map(|x| x.to_cel())),
+            };
+            if let Some(v) = value {
+                ctx.add_variable_from_value(name, v);
+            }
+            ctx
+        })
     }
 }
 

@@ -1,16 +1,28 @@
-//! The facts a condition sees, as CEL values: the event, the clock's start event, the case and
-//! the subject, taken from the case ledger as it stood before the event.
+//! The facts a condition sees: the event, the clock's start event, the case and the subject, taken
+//! from the case ledger as it stood before the event.
+//!
+//! They are held typed and borrowed ([`Facts`]): the native conditions of the predicate module
+//! read them field by field, and the interpreter gets CEL values built from them
+//! ([`EventFacts::to_cel`] and the like) only when it is asked. The CEL values are made from the
+//! typed accessors, so both see the same names and the same semantics.
+//!
+//! Invariant: a fact that is unknown is absent (`get` gives `None`, the CEL map has no such key,
+//! `has()` is false); booleans that are unknown are `false`.
 
+use std::borrow::Cow;
 use std::collections::HashMap;
 
 use casewatch_core::event_type::FieldKind;
-use casewatch_core::ledger::{CaseLedger, Measure};
-use casewatch_core::time::format_instant;
+use casewatch_core::ledger::{CaseLedger, Measure, MeasureSpan};
 use casewatch_core::{Event, EventType};
 use cel::Value;
 use jiff::Timestamp;
 
 use crate::time::date_of;
+
+mod variables;
+
+pub use variables::{CaseFacts, CaseField, EventFacts, EventField, SubjectFacts, SubjectField};
 
 type Fields = HashMap<String, Value>;
 
@@ -22,83 +34,171 @@ fn put(m: &mut Fields, k: &str, v: Value) {
     m.insert(k.to_owned(), v);
 }
 
-fn put_opt(m: &mut Fields, k: &str, v: Option<&str>) {
-    if let Some(v) = v {
-        put(m, k, s(v));
+/// One fact as a condition sees it: the typed counterpart of a CEL value.
+#[derive(Debug, Clone, PartialEq)]
+pub enum Fact<'a> {
+    /// `null` (only as an element of a list: `null` members of objects are absent).
+    Null,
+    /// A boolean.
+    Bool(bool),
+    /// An integer.
+    Int(i64),
+    /// A JSON number that is not an `i64`.
+    Float(f64),
+    /// A string; owned when computed (dates, instants).
+    Str(Cow<'a, str>),
+    /// A list.
+    List(FactList<'a>),
+    /// A JSON object.
+    Map(FactMap<'a>),
+}
+
+fn text(v: &str) -> Fact<'_> {
+    Fact::Str(Cow::Borrowed(v))
+}
+
+impl<'a> Fact<'a> {
+    /// A JSON value as a fact, as [`json_to_cel`] converts it.
+    pub fn from_json(v: &'a serde_json::Value) -> Fact<'a> {
+        match v {
+            serde_json::Value::Null => Fact::Null,
+            serde_json::Value::Bool(b) => Fact::Bool(*b),
+            serde_json::Value::Number(n) => match n.as_i64() {
+                Some(i) => Fact::Int(i),
+                None => Fact::Float(n.as_f64().unwrap_or(0.0)),
+            },
+            serde_json::Value::String(x) => text(x),
+            serde_json::Value::Array(a) => Fact::List(FactList::Json(a)),
+            serde_json::Value::Object(o) => Fact::Map(FactMap(o)),
+        }
     }
+
+    /// The CEL value of this fact.
+    pub fn to_cel(&self) -> Value {
+        match self {
+            Fact::Null => Value::Null,
+            Fact::Bool(b) => Value::Bool(*b),
+            Fact::Int(i) => Value::Int(*i),
+            Fact::Float(f) => Value::Float(*f),
+            Fact::Str(x) => s(x),
+            Fact::List(l) => Value::List(l.iter().map(|x| x.to_cel()).collect::<Vec<_>>().into()),
+            Fact::Map(m) => Value::from(
+                m.iter()
+                    .map(|(k, v)| (k.to_owned(), v.to_cel()))
+                    .collect::<Fields>(),
+            ),
+        }
+    }
+}
+
+/// A list fact, borrowed from where it is kept.
+#[derive(Debug, Clone, Copy)]
+pub enum FactList<'a> {
+    /// A JSON array.
+    Json(&'a [serde_json::Value]),
+    /// A person's measures, as their wire names (`measures_ever`).
+    Measures(&'a [MeasureSpan]),
+}
+
+impl PartialEq for FactList<'_> {
+    /// Element by element, as the facts themselves compare (for tests; CEL equality is the
+    /// predicate module's).
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().zip(other.iter()).all(|(a, b)| a == b)
+    }
+}
+
+impl<'a> FactList<'a> {
+    /// The number of elements.
+    pub fn len(&self) -> usize {
+        match self {
+            FactList::Json(a) => a.len(),
+            FactList::Measures(m) => m.len(),
+        }
+    }
+
+    /// Whether the list has no elements.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The elements in order.
+    pub fn iter(&self) -> impl Iterator<Item = Fact<'a>> + use<'a> {
+        let (json, measures): (&'a [serde_json::Value], &'a [MeasureSpan]) = match *self {
+            FactList::Json(a) => (a, &[]),
+            FactList::Measures(m) => (&[], m),
+        };
+        json.iter()
+            .map(Fact::from_json)
+            .chain(measures.iter().map(|sp| text(measure_name(sp.measure))))
+    }
+}
+
+/// A JSON object fact. Its `null` members are absent, so that `has()` means "known".
+#[derive(Debug, Clone, Copy)]
+pub struct FactMap<'a>(pub &'a serde_json::Map<String, serde_json::Value>);
+
+impl PartialEq for FactMap<'_> {
+    fn eq(&self, other: &Self) -> bool {
+        self.len() == other.len() && self.iter().all(|(k, v)| other.get(k).as_ref() == Some(&v))
+    }
+}
+
+impl<'a> FactMap<'a> {
+    /// The member `key`, unless it is absent or `null`.
+    pub fn get(&self, key: &str) -> Option<Fact<'a>> {
+        self.0
+            .get(key)
+            .filter(|v| !v.is_null())
+            .map(Fact::from_json)
+    }
+
+    /// The number of members that are not `null`.
+    pub fn len(&self) -> usize {
+        self.0.values().filter(|v| !v.is_null()).count()
+    }
+
+    /// Whether every member is `null`.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The members that are not `null`.
+    pub fn iter(&self) -> impl Iterator<Item = (&'a str, Fact<'a>)> + use<'a> {
+        self.0
+            .iter()
+            .filter(|(_, v)| !v.is_null())
+            .map(|(k, v)| (k.as_str(), Fact::from_json(v)))
+    }
+}
+
+/// Everything a condition may see. A variable that is `None` is not declared: naming it is an
+/// error, as in CEL.
+#[derive(Debug, Clone, Copy, Default)]
+pub struct Facts<'a> {
+    /// `event`.
+    pub event: Option<EventFacts<'a>>,
+    /// `start`: the clock's start event, in stop, extend and limit expressions.
+    pub start: Option<EventFacts<'a>>,
+    /// `case`.
+    pub case: Option<CaseFacts<'a>>,
+    /// `subject`, when the event has one the case knows.
+    pub subject: Option<SubjectFacts<'a>>,
 }
 
 /// JSON to CEL; `null` members are dropped so that `has()` means "known".
 pub fn json_to_cel(v: &serde_json::Value) -> Value {
-    match v {
-        serde_json::Value::Null => Value::Null,
-        serde_json::Value::Bool(b) => Value::Bool(*b),
-        serde_json::Value::Number(n) => match n.as_i64() {
-            Some(i) => Value::Int(i),
-            None => Value::Float(n.as_f64().unwrap_or(0.0)),
-        },
-        serde_json::Value::String(x) => s(x),
-        serde_json::Value::Array(a) => {
-            Value::List(a.iter().map(json_to_cel).collect::<Vec<_>>().into())
-        }
-        serde_json::Value::Object(o) => {
-            let m: Fields = o
-                .iter()
-                .filter(|(_, v)| !v.is_null())
-                .map(|(k, v)| (k.clone(), json_to_cel(v)))
-                .collect();
-            Value::from(m)
-        }
-    }
+    Fact::from_json(v).to_cel()
 }
 
 /// `event` (or `start`): the event's own fields.
 pub fn event_value(e: &Event) -> Value {
-    let mut m = Fields::new();
-    put(&mut m, "id", s(e.id.as_str()));
-    put(&mut m, "type", s(e.event_type.as_str()));
-    put(&mut m, "at", s(&format_instant(e.at)));
-    put(&mut m, "date", s(&date_of(e.at).to_string()));
-    put_opt(&mut m, "subject", e.subject.as_ref().map(|x| x.as_str()));
-    put_opt(&mut m, "unit", e.unit.as_ref().map(|x| x.as_str()));
-    put_opt(&mut m, "officer", e.officer.as_ref().map(|x| x.as_str()));
-    put(
-        &mut m,
-        "data",
-        json_to_cel(&serde_json::Value::Object(e.data.clone())),
-    );
-    Value::from(m)
+    EventFacts::new(e).to_cel()
 }
 
 /// `case`: the case as it stood. `has_complainant` looks at the whole history.
 pub fn case_value(l: &CaseLedger, has_complainant: bool) -> Value {
-    let mut m = Fields::new();
-    put(&mut m, "id", s(&l.case_id));
-    put_opt(&mut m, "kind", l.kind.as_deref());
-    put_opt(&mut m, "cause", l.cause.as_deref());
-    put_opt(&mut m, "stage", l.stage.map(|st| st.as_str()));
-    put(&mut m, "serious", Value::Bool(l.serious));
-    put(&mut m, "accepted", Value::Bool(l.accepted_at.is_some()));
-    put(&mut m, "filed", Value::Bool(l.filed_at.is_some()));
-    if let Some(t) = l.accepted_at {
-        put(&mut m, "accepted_date", s(&date_of(t.0).to_string()));
-    }
-    if let Some(t) = l.filed_at {
-        put(&mut m, "filed_date", s(&date_of(t.0).to_string()));
-    }
-    put(&mut m, "on_scene", Value::Bool(l.on_scene));
-    put(&mut m, "has_complainant", Value::Bool(has_complainant));
-    put(
-        &mut m,
-        "n_recordings",
-        Value::Int(i64::try_from(l.recordings.len()).unwrap_or(i64::MAX)),
-    );
-    put(
-        &mut m,
-        "n_persons",
-        Value::Int(i64::try_from(l.persons.len()).unwrap_or(i64::MAX)),
-    );
-    Value::from(m)
+    CaseFacts::new(l, has_complainant).to_cel()
 }
 
 /// The wire name of a measure.
@@ -131,64 +231,7 @@ pub fn age_on(birth_date: &str, at: Timestamp) -> Option<i64> {
 /// `subject`: a person, an item of property or a freeze, as the ledger holds it; `None` for a
 /// subject the case does not know yet.
 pub fn subject_value(l: &CaseLedger, subject: &str, at: Timestamp) -> Option<Value> {
-    let mut m = Fields::new();
-    put(&mut m, "id", s(subject));
-    if let Some(p) = l.persons.get(subject) {
-        put(&mut m, "kind", s("person"));
-        put_opt(&mut m, "role", p.role.as_deref());
-        put_opt(&mut m, "name", p.name.as_deref());
-        let age = p.birth_date.as_deref().and_then(|b| age_on(b, at));
-        if let Some(a) = age {
-            put(&mut m, "age", Value::Int(a));
-        }
-        put(&mut m, "minor", Value::Bool(age.is_some_and(|a| a < 18)));
-        put_opt(&mut m, "measure", p.measure.map(measure_name));
-        let ever: Vec<Value> = p
-            .measures
-            .iter()
-            .map(|sp| s(measure_name(sp.measure)))
-            .collect();
-        put(&mut m, "measures_ever", Value::List(ever.into()));
-        put(&mut m, "in_custody", Value::Bool(p.in_custody));
-        put(&mut m, "ever_in_custody", Value::Bool(p.ever_in_custody));
-        put(
-            &mut m,
-            "interrogations",
-            Value::Int(i64::from(p.interrogations)),
-        );
-        let stay = l
-            .area_stays
-            .iter()
-            .rev()
-            .find(|st| st.subject == subject && st.exited_at.is_none());
-        put(&mut m, "in_area", Value::Bool(stay.is_some()));
-        put(
-            &mut m,
-            "area_safety_checked",
-            Value::Bool(stay.is_some_and(|st| st.safety_checked)),
-        );
-        put(
-            &mut m,
-            "area_info_collected",
-            Value::Bool(stay.is_some_and(|st| st.info_collected)),
-        );
-        put(
-            &mut m,
-            "area_health_checked",
-            Value::Bool(stay.is_some_and(|st| st.health_checked)),
-        );
-    } else if let Some(p) = l.property.get(subject) {
-        put(&mut m, "kind", s("property"));
-        put(&mut m, "state", s(&p.state));
-        put_opt(&mut m, "category", p.category.as_deref());
-        put_opt(&mut m, "seize_kind", p.kind.as_deref());
-    } else if let Some(f) = l.freezes.get(subject) {
-        put(&mut m, "kind", s("freeze"));
-        put(&mut m, "state", s(&f.state));
-    } else {
-        return None;
-    }
-    Some(Value::from(m))
+    SubjectFacts::new(l, subject, at).map(|f| f.to_cel())
 }
 
 /// A sample value of a data field's type, for the prototype run that type-checks conditions.
@@ -287,3 +330,8 @@ pub fn prototype_subject() -> Value {
     );
     Value::from(m)
 }
+
+#[cfg(test)]
+mod tests;
+#[cfg(test)]
+pub(crate) mod world;

@@ -11,6 +11,7 @@ pub mod expr;
 pub mod facts;
 pub mod finding;
 pub mod pack;
+mod predicate;
 pub mod scenario;
 mod standard;
 pub mod time;
