@@ -93,3 +93,82 @@ pub fn write_jsonl(
         .with_context(|| format!("无法写入 `{}`", path.display()))?;
     Ok(n)
 }
+
+/// The demo accounts: one per role, with known passwords, printed at `--demo` start.
+const DEMO_ACCOUNTS: [(&str, &str, &str); 5] = [
+    ("O-900001", "演示民警", "officer"),
+    ("O-900002", "演示法制员", "legal_officer"),
+    ("O-900003", "演示法制部门", "legal_dept"),
+    ("O-900004", "演示领导", "leader"),
+    ("O-900005", "演示管理员", "admin"),
+];
+
+/// Registers the demo bureau's unit tree and one account per role (and an ingest token), and
+/// returns what to print. Idempotent: what exists already is left as it is.
+pub async fn register_org(store: &Arc<dyn Store>, seed: u64) -> anyhow::Result<String> {
+    use casewatch_demo::UnitKind;
+    use casewatch_store::{NewUnit, NewUser, StoreError};
+
+    let org = casewatch_demo::org(seed);
+    for u in &org.units {
+        let kind = match u.kind {
+            UnitKind::Bureau => "bureau",
+            UnitKind::Branch => "branch",
+            UnitKind::Station => "station",
+            UnitKind::PoliceType => "police_type",
+        };
+        let new = NewUnit {
+            id: u.id.clone(),
+            name: u.name.clone(),
+            parent: u.parent.clone(),
+            kind: kind.into(),
+        };
+        match store.add_unit(&new).await {
+            Ok(_) => {}
+            Err(StoreError::Invalid(_)) if store.get_unit(&u.id).await?.is_some() => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    let root = org
+        .units
+        .iter()
+        .find(|u| u.parent.is_none())
+        .map(|u| u.id.clone())
+        .unwrap_or_default();
+    let branch = org
+        .units
+        .iter()
+        .find(|u| u.kind == UnitKind::Branch)
+        .map(|u| u.id.clone())
+        .unwrap_or_else(|| root.clone());
+    let station = org
+        .units
+        .iter()
+        .find(|u| u.kind == UnitKind::Station)
+        .map(|u| u.id.clone())
+        .unwrap_or_else(|| root.clone());
+    let mut lines = vec!["演示账号（仅用于演示，密码已公开）：".to_owned()];
+    for (id, name, role) in DEMO_ACCOUNTS {
+        let unit = match role {
+            "officer" | "legal_officer" => station.clone(),
+            "leader" => branch.clone(),
+            _ => root.clone(),
+        };
+        let password = format!("Demo#2026-{role}");
+        if store.get_user(id).await?.is_none() {
+            let hash = casewatch_server::auth::password::hash_password(&password)?;
+            let new = NewUser {
+                id: id.into(),
+                name: name.into(),
+                unit: unit.clone(),
+                roles: vec![role.into()],
+                password_hash: Some(hash),
+            };
+            store.add_user(&new, Timestamp::now()).await?;
+        }
+        lines.push(format!(
+            "  {role:<14} 警号 {id}  密码 {password}  单位 {unit}"
+        ));
+    }
+    Ok(lines.join("\n"))
+}

@@ -11,6 +11,32 @@ use anyhow::Context;
 use casewatch_core::time::{Clock, SystemClock};
 use clap::{Parser, Subcommand};
 
+/// `println!` that ends the process quietly when standard output is closed (`casewatch … | head`)
+/// instead of panicking, as command-line tools do.
+macro_rules! outln {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = writeln!(std::io::stdout().lock(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
+/// `print!` with the same handling of a closed standard output.
+macro_rules! out {
+    ($($t:tt)*) => {{
+        use std::io::Write as _;
+        if let Err(e) = write!(std::io::stdout().lock(), $($t)*) {
+            if e.kind() == std::io::ErrorKind::BrokenPipe {
+                std::process::exit(0);
+            }
+        }
+    }};
+}
+
+mod admin_cmd;
 mod config;
 mod demo;
 mod import;
@@ -87,6 +113,26 @@ enum Command {
     Replay,
     /// Supervision coverage (监督覆盖率) overall and per unit.
     Coverage,
+    /// The unit tree (市局 → 分局 → 派出所, 警种).
+    Unit {
+        #[command(subcommand)]
+        command: admin_cmd::UnitCommand,
+    },
+    /// Accounts: `user add --admin` creates the first administrator.
+    User {
+        #[command(subcommand)]
+        command: admin_cmd::UserCommand,
+    },
+    /// API tokens for machine ingestion and integrations.
+    Token {
+        #[command(subcommand)]
+        command: admin_cmd::TokenCommand,
+    },
+    /// The tamper-evident audit trail.
+    Audit {
+        #[command(subcommand)]
+        command: admin_cmd::AuditCommand,
+    },
     /// The holiday calendar in the database.
     Calendar {
         #[command(subcommand)]
@@ -233,11 +279,12 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         } => {
             let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
             if demo {
+                outln!("{}", demo::register_org(&store, demo_seed).await?);
                 let n = store.count_events().await?;
                 if n == 0 {
                     let org = demo::generate(&store, demo_cases, demo_seed, clock.now(), progress)
                         .await?;
-                    println!("{org}");
+                    outln!("{org}");
                 } else {
                     eprintln!("数据库已有 {n} 个事件，不再生成演示数据");
                 }
@@ -250,7 +297,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .await
                 .with_context(|| format!("无法监听 {addr}"))?;
             let local = listener.local_addr()?;
-            println!(
+            outln!(
                 "Casewatch 已启动：http://{local}/  （API 文档：http://{local}/api/v1/openapi.json）"
             );
             tracing::info!(%local, database = %import::redact(&cfg.database_url), "listening");
@@ -274,7 +321,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             match import::import(store, clock, &files, &opts).await {
                 Ok(summary) => {
-                    println!(
+                    outln!(
                         "{}",
                         import::summary_line(&summary, started.elapsed().as_secs_f64())
                     );
@@ -295,7 +342,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             pb.finish_and_clear();
             match report.broken {
                 None => {
-                    println!(
+                    outln!(
                         "哈希链完整：{} 个事件，链头 {}",
                         report.n_events,
                         report.head.as_deref().unwrap_or("（空）")
@@ -303,11 +350,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     Ok(ExitCode::SUCCESS)
                 }
                 Some(b) => {
-                    println!(
+                    outln!(
                         "哈希链断裂：第 {} 个事件（编号 {}）：{}",
-                        b.seq, b.id, b.reason
+                        b.seq,
+                        b.id,
+                        b.reason
                     );
-                    println!("此前 {} 个事件完整", report.n_events);
+                    outln!("此前 {} 个事件完整", report.n_events);
                     Ok(ExitCode::from(3))
                 }
             }
@@ -318,13 +367,29 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let pb = counter(0, "重建台账", progress);
             let report = store.replay(clock.now(), &|n| pb.set_position(n)).await?;
             pb.finish_and_clear();
-            println!(
+            outln!(
                 "重建完成：{} 个案件，{} 个事件，用时 {:.1} 秒",
                 report.n_cases,
                 report.n_events,
                 started.elapsed().as_secs_f64()
             );
             Ok(ExitCode::SUCCESS)
+        }
+        Command::Unit { command } => {
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            admin_cmd::unit(store.as_ref(), command).await
+        }
+        Command::User { command } => {
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            admin_cmd::user(store.as_ref(), command).await
+        }
+        Command::Token { command } => {
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            admin_cmd::token(store.as_ref(), command).await
+        }
+        Command::Audit { command } => {
+            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            admin_cmd::audit_cmd(store.as_ref(), command).await
         }
         Command::Coverage => {
             let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
@@ -336,9 +401,9 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     covered as f64 * 100.0 / steps as f64
                 }
             };
-            println!("单位\t案件\t步骤\t已监督\t覆盖率");
+            outln!("单位\t案件\t步骤\t已监督\t覆盖率");
             for u in &c.units {
-                println!(
+                outln!(
                     "{}\t{}\t{}\t{}\t{:.1}%",
                     u.unit.as_deref().unwrap_or("—"),
                     u.cases,
@@ -347,7 +412,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                     pct(u.covered, u.steps)
                 );
             }
-            println!(
+            outln!(
                 "合计\t{}\t{}\t{}\t{:.1}%（有监督结论的案件 {} 件）",
                 c.cases,
                 c.steps,
@@ -356,7 +421,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 c.cases_watched
             );
             let unwatched = casewatch_engine::coverage::unwatched_types(&store.pack());
-            println!("尚无规则监督的事件类型：{}", unwatched.join("、"));
+            outln!("尚无规则监督的事件类型：{}", unwatched.join("、"));
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command } => {
@@ -372,8 +437,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                                     .collect::<Vec<_>>()
                                     .join(" ")
                             };
-                            println!("{y}年：休息日 {} 天：{}", rest.len(), list(&rest));
-                            println!("{y}年：调休上班 {} 天：{}", makeup.len(), list(&makeup));
+                            outln!("{y}年：休息日 {} 天：{}", rest.len(), list(&rest));
+                            outln!("{y}年：调休上班 {} 天：{}", makeup.len(), list(&makeup));
                         }
                     }
                     Ok(ExitCode::SUCCESS)
@@ -393,12 +458,10 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                             store
                                 .put_calendar_year(y, rest, makeup, &file.display().to_string())
                                 .await?;
-                            println!("已写入 {y} 年的节假日安排");
+                            outln!("已写入 {y} 年的节假日安排");
                         }
                     }
-                    println!(
-                        "已保存。已有案件的期限请运行 `casewatch reevaluate` 按新日历重新计算"
-                    );
+                    outln!("已保存。已有案件的期限请运行 `casewatch reevaluate` 按新日历重新计算");
                     Ok(ExitCode::SUCCESS)
                 }
             }
@@ -411,7 +474,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 .reevaluate(clock.now(), &|n| pb.set_position(n))
                 .await?;
             pb.finish_and_clear();
-            println!(
+            outln!(
                 "重新评估完成：{} 个案件，{} 条结论有变化，用时 {:.1} 秒",
                 report.n_cases,
                 report.n_changed,
@@ -439,12 +502,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             };
             if let Some(path) = out {
                 let n = demo::write_jsonl(&path, cases, seed, now)?;
-                println!("已写入 {n} 个事件到 {}", path.display());
+                outln!("已写入 {n} 个事件到 {}", path.display());
                 return Ok(ExitCode::SUCCESS);
             }
             let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            outln!("{}", demo::register_org(&store, seed).await?);
             let org = demo::generate(&store, cases, seed, now, progress).await?;
-            println!("{org}");
+            outln!("{org}");
             Ok(ExitCode::SUCCESS)
         }
     }

@@ -78,7 +78,7 @@ pub fn check(events: &Path, at: &str, rules: Option<&Path>, table: bool) -> Exit
             }
         }
     }
-    print!("{out}");
+    out!("{out}");
     ExitCode::SUCCESS
 }
 
@@ -91,7 +91,7 @@ pub fn validate(dir: &Path) -> ExitCode {
                 .iter()
                 .filter(|r| matches!(r.body, casewatch_engine::pack::RuleBody::Clock(_)))
                 .count();
-            println!(
+            outln!(
                 "规则包有效：{} {}，{} 条规则（计时 {clocks}，检查 {}）",
                 pack.name,
                 pack.version,
@@ -122,12 +122,12 @@ pub fn test(dir: &Path) -> ExitCode {
     for sc in &scenarios {
         let failures = scenario::run(&pack, &cal, sc);
         if failures.is_empty() {
-            println!("通过  {}", sc.events.display());
+            outln!("通过  {}", sc.events.display());
         } else {
             failed += 1;
-            println!("失败  {}", sc.events.display());
+            outln!("失败  {}", sc.events.display());
             for f in failures {
-                println!("      {f}");
+                outln!("      {f}");
             }
         }
     }
@@ -145,9 +145,9 @@ pub fn test(dir: &Path) -> ExitCode {
         .map(|r| r.id.as_str())
         .collect();
     if !without.is_empty() {
-        println!("没有自己场景的规则：{}", without.join("、"));
+        outln!("没有自己场景的规则：{}", without.join("、"));
     }
-    println!("{} passed, {failed} failed", scenarios.len() - failed);
+    outln!("{} passed, {failed} failed", scenarios.len() - failed);
     if failed == 0 {
         ExitCode::SUCCESS
     } else {
@@ -212,11 +212,11 @@ pub async fn diff(
     }
     pb.finish_and_clear();
     table.retain(|_, v| *v != (0, 0, 0));
-    println!("规则\t单位\t新增\t消失\t状态变化");
+    outln!("规则\t单位\t新增\t消失\t状态变化");
     for ((rule, unit), (a, d, c)) in &table {
-        println!("{rule}\t{unit}\t{a}\t{d}\t{c}");
+        outln!("{rule}\t{unit}\t{a}\t{d}\t{c}");
     }
-    println!(
+    outln!(
         "共评估 {n_cases} 个案件；{} 个规则与单位组合有变化（未写入任何数据）",
         table.len()
     );

@@ -526,3 +526,132 @@ fn reevaluate_diff_coverage_and_calendar_on_a_database() {
     ]);
     assert_eq!(out.status.code(), Some(2));
 }
+
+#[test]
+fn units_users_tokens_and_the_audit_trail_from_the_command_line() {
+    let d = Dir::new();
+    let db = d.db();
+    let run = |args: &[&str]| {
+        let mut all = args.to_vec();
+        all.extend(["--database", db.as_str()]);
+        d.run(&all)
+    };
+    assert!(
+        run(&[
+            "unit",
+            "add",
+            "SJ",
+            "--name",
+            "临江市公安局",
+            "--kind",
+            "bureau"
+        ])
+        .status
+        .success()
+    );
+    assert!(
+        run(&[
+            "unit",
+            "add",
+            "FJ1",
+            "--name",
+            "东湖分局",
+            "--kind",
+            "branch",
+            "--parent",
+            "SJ"
+        ])
+        .status
+        .success()
+    );
+    let bad = run(&[
+        "unit",
+        "add",
+        "PCS1",
+        "--name",
+        "滨江派出所",
+        "--kind",
+        "station",
+        "--parent",
+        "NOPE",
+    ]);
+    assert_eq!(bad.status.code(), Some(2), "an unknown parent is refused");
+    let tree = text(&run(&["unit", "list"]).stdout);
+    assert!(
+        tree.contains("SJ 临江市公安局") && tree.contains("  FJ1 东湖分局"),
+        "{tree}"
+    );
+
+    // No account exists until an administrator is created; the generated password is shown once.
+    let admin = run(&[
+        "user",
+        "add",
+        "A-1",
+        "--name",
+        "管理员",
+        "--unit",
+        "SJ",
+        "--admin",
+    ]);
+    assert!(admin.status.success(), "{}", text(&admin.stderr));
+    assert!(text(&admin.stdout).contains("初始密码"));
+    let weak = Command::new(BIN)
+        .args([
+            "user",
+            "add",
+            "O-1",
+            "--name",
+            "张三",
+            "--unit",
+            "FJ1",
+            "--role",
+            "officer",
+            "--password-stdin",
+            "--database",
+            &db,
+        ])
+        .current_dir(d.tmp.path())
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .and_then(|mut c| {
+            c.stdin.take().unwrap().write_all(b"short\n")?;
+            c.wait_with_output()
+        })
+        .unwrap();
+    assert_eq!(weak.status.code(), Some(2));
+    assert!(
+        text(&weak.stderr).contains("至少 10 个字符"),
+        "{}",
+        text(&weak.stderr)
+    );
+    let users = text(&run(&["user", "list"]).stdout);
+    assert!(
+        users.contains("A-1\t管理员\tSJ\tadmin") && !users.contains("O-1"),
+        "{users}"
+    );
+
+    let token = run(&["token", "create", "--name", "接警系统", "--unit", "FJ1"]);
+    let out = text(&token.stdout);
+    assert!(out.contains("Authorization: Bearer tk-"), "{out}");
+    let id = out
+        .split("已创建令牌 ")
+        .nth(1)
+        .and_then(|r| r.split('（').next())
+        .unwrap()
+        .to_owned();
+    assert!(run(&["token", "revoke", &id]).status.success());
+    assert!(text(&run(&["token", "list"]).stdout).contains("撤销"));
+
+    let trail = text(&run(&["audit", "list"]).stdout);
+    for action in ["unit.add", "user.add", "token.create", "token.revoke"] {
+        assert!(trail.contains(action), "{action} is audited: {trail}");
+    }
+    let ok = run(&["audit", "verify"]);
+    assert!(
+        ok.status.success() && text(&ok.stdout).contains("审计链完整"),
+        "{}",
+        text(&ok.stdout)
+    );
+}

@@ -15,6 +15,11 @@ pub struct PgStore {
     pack: Arc<Pack>,
     /// The holiday calendar, loaded from the database at open and replaced when a year changes.
     calendar: std::sync::RwLock<Arc<Calendar>>,
+    /// The key that signs new audit rows (given at open, or stored in `audit_keys`).
+    audit_key: crate::AuditKey,
+    /// Serializes this process's appends to the audit chain; across processes its own advisory
+    /// lock does, so that an audited read never waits behind an import.
+    audit_write: tokio::sync::Mutex<()>,
 }
 
 type Db = Postgres;
@@ -36,11 +41,20 @@ const MIGRATIONS: &[Migration] = &[
         name: "coverage",
         sql: include_str!("../migrations/postgres/0003_coverage.sql"),
     },
+    Migration {
+        version: 4,
+        name: "identity_and_audit",
+        sql: include_str!("../migrations/postgres/0004_identity_and_audit.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs
 /// on ("CWLOG" in ASCII).
 const WRITE_LOCK_KEY: i64 = 0x43_57_4c_4f_47;
+
+/// The advisory lock that makes one writer at a time extend the audit chain ("CWAUD" in ASCII).
+/// It is not the event log's lock: an audited read must not wait behind a large import.
+const AUDIT_LOCK_KEY: i64 = 0x43_57_41_55_44;
 
 /// The i-th bind placeholder.
 fn param(i: usize) -> String {
@@ -48,9 +62,31 @@ fn param(i: usize) -> String {
 }
 
 async fn begin_write(pool: &Pool<Postgres>) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_locked(pool, WRITE_LOCK_KEY).await
+}
+
+/// The audit chain's write transaction, holding the audit advisory lock.
+async fn begin_audit_write(
+    pool: &Pool<Postgres>,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    begin_locked(pool, AUDIT_LOCK_KEY).await
+}
+
+/// A write transaction on the identity tables: no lock beyond the rows'; uniqueness is the
+/// constraints' job.
+async fn begin_identity_write(
+    pool: &Pool<Postgres>,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
+    pool.begin().await
+}
+
+async fn begin_locked(
+    pool: &Pool<Postgres>,
+    key: i64,
+) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(WRITE_LOCK_KEY)
+        .bind(key)
         .execute(&mut *tx)
         .await?;
     Ok(tx)
@@ -59,18 +95,30 @@ async fn begin_write(pool: &Pool<Postgres>) -> Result<Transaction<'static, Postg
 impl PgStore {
     /// Connects to `url` and applies pending migrations.
     pub async fn open(url: &str, pack: Arc<Pack>) -> Result<Self, StoreError> {
+        Self::open_with(url, pack, crate::StoreOptions::default()).await
+    }
+
+    /// Connects to `url` with options and applies pending migrations.
+    pub async fn open_with(
+        url: &str,
+        pack: Arc<Pack>,
+        options: crate::StoreOptions,
+    ) -> Result<Self, StoreError> {
         let pool = PgPoolOptions::new()
             .max_connections(8)
             .acquire_timeout(Duration::from_secs(10))
             .connect(url)
             .await?;
+        Self::migrate(&pool).await?;
+        let audit_key = Self::init_audit_key(&pool, options.audit_key).await?;
         let store = Self {
             pool,
             write: tokio::sync::Mutex::new(()),
             pack,
             calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
+            audit_key,
+            audit_write: tokio::sync::Mutex::new(()),
         };
-        store.migrate().await?;
         store.load_calendar().await?;
         Ok(store)
     }
@@ -79,6 +127,18 @@ impl PgStore {
     pub fn pool(&self) -> &Pool<Postgres> {
         &self.pool
     }
+
+    /// The mutex that queues this process's audit appends (the audit chain's own).
+    fn audit_mutex(&self) -> &tokio::sync::Mutex<()> {
+        &self.audit_write
+    }
+
+    /// Identity writes need no process-wide queue on PostgreSQL.
+    fn identity_mutex(&self) -> Option<&tokio::sync::Mutex<()>> {
+        None
+    }
 }
 
 include!("sql_common.rs");
+include!("sql_identity.rs");
+include!("sql_audit.rs");

@@ -12,6 +12,9 @@
 //   lookup of numbered or named parameters is linear per bind and made a 3 900-parameter insert
 //   quadratic: 63 % of import time before the change).
 //
+// `sql_identity.rs` (units, users, sessions, tokens) and `sql_audit.rs` (the signed audit chain)
+// are included after this file, in the same module; their heads list what else a backend defines.
+//
 // Both dialects accept `$N` placeholders (sqlx-sqlite maps `$N` to the N-th argument), `ON
 // CONFLICT … DO UPDATE SET x = excluded.x`, and the same DML; only DDL and locking differ. Writing
 // the SQL once keeps the two backends from drifting apart; the contract tests run on both.
@@ -32,6 +35,7 @@ use crate::migrate::Migration;
 use crate::{
     AppendOutcome, Backend, BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, CoverageReport, UnitCoverage, FindingQuery, FindingRow,
     Page, ReevaluateReport, ReplayReport, Store, StoreError, StoredEvent, SummaryRow, TimerOutcome, VerifyReport,
+    ApiToken, AuditEntry, AuditQuery, AuditRow, AuditVerifyReport, NewUnit, NewUser, Session, Unit, User, UserChange,
 };
 
 /// Rows per multi-row statement: 13 columns × 300 rows stays under both databases' bind limits.
@@ -42,6 +46,9 @@ const LOOKUP_CHUNK: usize = 500;
 const CASE_CHUNK: usize = 200;
 /// Events read per page while verifying the chain.
 const VERIFY_PAGE: i64 = 5000;
+
+/// A finding's primary key: case, rule, subject (`""` for none), reference.
+type FindingKey = (String, String, String, String);
 
 /// The columns of a finding row, in the order [`finding_row`] reads them.
 const FINDING_COLUMNS: &str = "case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, next_at_us, unit, officer, explain, updated_at_us";
@@ -103,8 +110,8 @@ fn problem(index: usize, id: &str, field: &str, code: &'static str, message: Str
 
 impl StoreImpl {
     /// Applies every migration not yet recorded, in version order, under the write lock.
-    async fn migrate(&self) -> Result<(), StoreError> {
-        let mut tx = begin_write(&self.pool).await?;
+    async fn migrate(pool: &Pool<Db>) -> Result<(), StoreError> {
+        let mut tx = begin_write(pool).await?;
         sqlx::raw_sql(
             "CREATE TABLE IF NOT EXISTS schema_migrations (\
              version BIGINT PRIMARY KEY, name TEXT NOT NULL, applied_at_us BIGINT NOT NULL)",
@@ -186,20 +193,22 @@ impl StoreImpl {
             let by_case = Self::load_cases(tx, chunk).await?;
             n_events += by_case.iter().map(|c| c.2.len() as u64).sum::<u64>();
             let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> = Vec::with_capacity(by_case.len());
-            for rows in by_case.chunks(INSERT_CHUNK / 2) {
+            let ledgers: Vec<CaseLedger> = by_case.iter().map(|(case_id, _, events)| CaseLedger::build(case_id, events)).collect();
+            let units: HashSet<String> = ledgers.iter().filter_map(|l| l.unit.clone()).collect();
+            let paths = Self::unit_paths(tx, units).await?;
+            for (rows, ledgers) in by_case.chunks(INSERT_CHUNK / 2).zip(ledgers.chunks(INSERT_CHUNK / 2)) {
                 let sql = format!(
-                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered) \
+                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered, unit_path) \
                      VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
                      stage = excluded.stage, unit = excluded.unit, n_events = excluded.n_events, \
                      first_at_us = excluded.first_at_us, last_at_us = excluded.last_at_us, \
                      last_seq = excluded.last_seq, ledger = excluded.ledger, reeval_at_us = excluded.reeval_at_us, \
-                     n_steps = excluded.n_steps, n_covered = excluded.n_covered",
-                    row_placeholders(rows.len(), 13)
+                     n_steps = excluded.n_steps, n_covered = excluded.n_covered, unit_path = excluded.unit_path",
+                    row_placeholders(rows.len(), 14)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
-                for (case_id, last_seq, events) in rows {
-                    let ledger = CaseLedger::build(case_id, events);
-                    let json = serde_json::to_string(&ledger)
+                for ((case_id, last_seq, events), ledger) in rows.iter().zip(ledgers) {
+                    let json = serde_json::to_string(ledger)
                         .map_err(|e| corrupt(format!("cases.case_id={case_id}"), e.to_string()))?;
                     // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
                     let coverage = casewatch_engine::coverage::of_case(&pack, events);
@@ -217,7 +226,8 @@ impl StoreImpl {
                         .bind(json)
                         .bind(reeval_at)
                         .bind(i64::from(coverage.steps))
-                        .bind(i64::from(coverage.covered));
+                        .bind(i64::from(coverage.covered))
+                        .bind(ledger.unit.as_ref().and_then(|u| paths.get(u)).cloned());
                     evaluated.push((case_id.clone(), ledger.unit.clone(), casewatch_engine::evaluate(&pack, &cal, events, now)));
                 }
                 q.execute(&mut **tx).await?;
@@ -239,17 +249,24 @@ impl StoreImpl {
             return Ok(0);
         }
         let ids: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
-        let sql = format!("SELECT {FINDING_COLUMNS} FROM findings WHERE case_id IN ({})", placeholders(1, ids.len()));
+        let sql = format!("SELECT {FINDING_COLUMNS}, unit_path FROM findings WHERE case_id IN ({})", placeholders(1, ids.len()));
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in &ids {
             q = q.bind(id.clone());
         }
-        let mut existing: HashMap<(String, String, String, String), FindingRow> = HashMap::new();
+        // Each stored finding with its unit path (column 15, after the finding's own columns).
+        let mut existing: HashMap<FindingKey, (FindingRow, Option<String>)> = HashMap::new();
         for row in q.fetch_all(&mut **tx).await? {
             let f = finding_row(&row)?;
-            existing.insert((f.case_id.clone(), f.rule.clone(), f.subject.clone().unwrap_or_default(), f.reference.clone()), f);
+            let path: Option<String> = row.try_get(15)?;
+            existing.insert((f.case_id.clone(), f.rule.clone(), f.subject.clone().unwrap_or_default(), f.reference.clone()), (f, path));
         }
-        let mut upserts: Vec<FindingRow> = Vec::new();
+        let units: HashSet<String> = cases
+            .iter()
+            .flat_map(|(_, unit, findings)| findings.iter().filter_map(|f| unit.clone().or_else(|| f.unit.clone())))
+            .collect();
+        let paths = Self::unit_paths(tx, units).await?;
+        let mut upserts: Vec<(FindingRow, Option<String>)> = Vec::new();
         let mut history: Vec<(FindingRow, i64)> = Vec::new();
         for (case_id, unit, findings) in cases {
             for f in findings {
@@ -271,19 +288,20 @@ impl StoreImpl {
                     updated_at_us: now_us,
                 };
                 let key = (case_id.clone(), row.rule.clone(), row.subject.clone().unwrap_or_default(), row.reference.clone());
+                let path = row.unit.as_ref().and_then(|u| paths.get(u)).cloned();
                 match existing.remove(&key) {
-                    Some(old) => {
-                        let same = FindingRow { updated_at_us: old.updated_at_us, ..row.clone() } == old;
+                    Some((old, old_path)) => {
+                        let same = FindingRow { updated_at_us: old.updated_at_us, ..row.clone() } == old && old_path == path;
                         if !same {
                             if old.state != row.state {
                                 history.push((row.clone(), now_us));
                             }
-                            upserts.push(row);
+                            upserts.push((row, path));
                         }
                     }
                     None => {
                         history.push((row.clone(), now_us));
-                        upserts.push(row);
+                        upserts.push((row, path));
                     }
                 }
             }
@@ -291,14 +309,15 @@ impl StoreImpl {
         let changed = upserts.len() as u64 + existing.len() as u64;
         for chunk in upserts.chunks(INSERT_CHUNK / 2) {
             let sql = format!(
-                "INSERT INTO findings ({FINDING_COLUMNS}) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
+                "INSERT INTO findings ({FINDING_COLUMNS}, unit_path) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
                  kind = excluded.kind, state = excluded.state, started_us = excluded.started_us, due_us = excluded.due_us, \
                  warn_us = excluded.warn_us, stopped_us = excluded.stopped_us, next_at_us = excluded.next_at_us, \
-                 unit = excluded.unit, officer = excluded.officer, explain = excluded.explain, updated_at_us = excluded.updated_at_us",
-                row_placeholders(chunk.len(), 15)
+                 unit = excluded.unit, officer = excluded.officer, explain = excluded.explain, updated_at_us = excluded.updated_at_us, \
+                 unit_path = excluded.unit_path",
+                row_placeholders(chunk.len(), 16)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for r in chunk {
+            for (r, path) in chunk {
                 q = q
                     .bind(r.case_id.clone())
                     .bind(r.rule.clone())
@@ -314,11 +333,12 @@ impl StoreImpl {
                     .bind(r.unit.clone())
                     .bind(r.officer.clone())
                     .bind(r.explain.clone())
-                    .bind(r.updated_at_us);
+                    .bind(r.updated_at_us)
+                    .bind(path.clone());
             }
             q.execute(&mut **tx).await?;
         }
-        for (old, _) in existing.iter().map(|(k, v)| (v, k)) {
+        for (old, _) in existing.values() {
             sqlx::query("DELETE FROM findings WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4")
                 .bind(old.case_id.clone())
                 .bind(old.rule.clone())
@@ -830,6 +850,11 @@ impl StoreImpl {
             binds.push((None, Some(a)));
             clauses.push(format!("due_us >= {}", param(binds.len())));
         }
+        if let Some(under) = query.unit_under.as_deref() {
+            let (condition, values) = subtree_condition("unit_path", under, binds.len() + 1)?;
+            binds.extend(values.into_iter().map(|v| (Some(v), None)));
+            clauses.push(condition);
+        }
         let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let mut count = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM findings {where_sql}")));
         for (s, i) in &binds {
@@ -869,17 +894,23 @@ impl StoreImpl {
         Ok(rows.iter().map(finding_row).collect::<Result<Vec<_>, _>>()?)
     }
 
-    async fn finding_summary_impl(&self, states: &[String]) -> Result<Vec<SummaryRow>, StoreError> {
-        let where_sql = if states.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE state IN ({})", placeholders(1, states.len()))
-        };
+    async fn finding_summary_impl(&self, states: &[String], under: Option<&str>) -> Result<Vec<SummaryRow>, StoreError> {
+        let mut clauses: Vec<String> = Vec::new();
+        let mut binds: Vec<String> = states.to_vec();
+        if !states.is_empty() {
+            clauses.push(format!("state IN ({})", placeholders(1, states.len())));
+        }
+        if let Some(under) = under {
+            let (condition, values) = subtree_condition("unit_path", under, binds.len() + 1)?;
+            binds.extend(values);
+            clauses.push(condition);
+        }
+        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let mut q = sqlx::query(AssertSqlSafe(format!(
             "SELECT unit, state, COUNT(*) FROM findings {where_sql} GROUP BY unit, state ORDER BY unit, state"
         )));
-        for s in states {
-            q = q.bind(s.clone());
+        for b in binds {
+            q = q.bind(b);
         }
         let rows = q.fetch_all(&self.pool).await?;
         Ok(rows
@@ -964,6 +995,11 @@ impl StoreImpl {
             clauses.push(format!(
                 "(LOWER(case_id) LIKE {a} ESCAPE '\\' OR LOWER(COALESCE(cause, '')) LIKE {b} ESCAPE '\\')"
             ));
+        }
+        if let Some(under) = query.unit_under.as_deref() {
+            let (condition, values) = subtree_condition("unit_path", under, binds.len() + 1)?;
+            binds.extend(values);
+            clauses.push(condition);
         }
         let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
 
@@ -1174,8 +1210,8 @@ impl Store for StoreImpl {
         self.case_findings_impl(case_id).await
     }
 
-    async fn finding_summary(&self, states: &[String]) -> Result<Vec<SummaryRow>, StoreError> {
-        self.finding_summary_impl(states).await
+    async fn finding_summary(&self, states: &[String], under: Option<&str>) -> Result<Vec<SummaryRow>, StoreError> {
+        self.finding_summary_impl(states, under).await
     }
 
     async fn finding_history(&self, case_id: &str, rule: &str, subject: Option<&str>, reference: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
@@ -1188,5 +1224,112 @@ impl Store for StoreImpl {
 
     async fn coverage(&self) -> Result<CoverageReport, StoreError> {
         self.coverage_impl().await
+    }
+
+    // Identity and audit: `sql_identity.rs`, `sql_audit.rs`.
+
+    async fn add_unit(&self, unit: &NewUnit) -> Result<Unit, StoreError> {
+        self.add_unit_impl(unit).await
+    }
+
+    async fn list_units(&self) -> Result<Vec<Unit>, StoreError> {
+        self.list_units_impl().await
+    }
+
+    async fn get_unit(&self, id: &str) -> Result<Option<Unit>, StoreError> {
+        Self::get_unit_in(&self.pool, id).await
+    }
+
+    async fn rename_unit(&self, id: &str, name: &str) -> Result<Unit, StoreError> {
+        self.rename_unit_impl(id, name).await
+    }
+
+    async fn add_user(&self, user: &NewUser, now: Timestamp) -> Result<User, StoreError> {
+        self.add_user_impl(user, now).await
+    }
+
+    async fn get_user(&self, id: &str) -> Result<Option<User>, StoreError> {
+        Self::get_user_in(&self.pool, id).await
+    }
+
+    async fn list_users(&self, under_path: Option<&str>) -> Result<Vec<User>, StoreError> {
+        self.list_users_impl(under_path).await
+    }
+
+    async fn update_user(&self, id: &str, change: &UserChange, now: Timestamp) -> Result<User, StoreError> {
+        self.update_user_impl(id, change, now).await
+    }
+
+    async fn count_users(&self) -> Result<u64, StoreError> {
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?.try_get(0)?;
+        Ok(u64::try_from(n).unwrap_or(0))
+    }
+
+    async fn record_login_failure(&self, id: &str, now: Timestamp, max_failures: i64, lock_for: jiff::SignedDuration) -> Result<User, StoreError> {
+        self.record_login_failure_impl(id, now, max_failures, lock_for).await
+    }
+
+    async fn record_login_success(&self, id: &str) -> Result<(), StoreError> {
+        self.record_login_success_impl(id).await
+    }
+
+    async fn create_session(&self, session: &Session) -> Result<(), StoreError> {
+        self.create_session_impl(session).await
+    }
+
+    async fn get_session(&self, id_hash: &str) -> Result<Option<Session>, StoreError> {
+        self.get_session_impl(id_hash).await
+    }
+
+    async fn touch_session(&self, id_hash: &str, now: Timestamp) -> Result<(), StoreError> {
+        self.touch_session_impl(id_hash, now).await
+    }
+
+    async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
+        self.delete_sessions_where("id_hash", id_hash).await.map(|_| ())
+    }
+
+    async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
+        self.delete_sessions_where("user_id", user_id).await
+    }
+
+    async fn purge_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> Result<u64, StoreError> {
+        self.purge_sessions_impl(idle_before, created_before).await
+    }
+
+    async fn create_token(&self, token: &ApiToken) -> Result<(), StoreError> {
+        self.create_token_impl(token).await
+    }
+
+    async fn get_token(&self, id: &str) -> Result<Option<ApiToken>, StoreError> {
+        self.get_token_impl(id).await
+    }
+
+    async fn list_tokens(&self) -> Result<Vec<ApiToken>, StoreError> {
+        self.list_tokens_impl().await
+    }
+
+    async fn revoke_token(&self, id: &str, now: Timestamp) -> Result<bool, StoreError> {
+        self.revoke_token_impl(id, now).await
+    }
+
+    async fn touch_token(&self, id: &str, now: Timestamp) -> Result<(), StoreError> {
+        self.touch_token_impl(id, now).await
+    }
+
+    async fn append_audit(&self, entry: &AuditEntry) -> Result<i64, StoreError> {
+        self.append_audit_impl(entry).await
+    }
+
+    async fn list_audit(&self, query: &AuditQuery) -> Result<Page<AuditRow>, StoreError> {
+        self.list_audit_impl(query).await
+    }
+
+    async fn verify_audit(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<AuditVerifyReport, StoreError> {
+        self.verify_audit_impl(progress).await
+    }
+
+    fn audit_public_key(&self) -> String {
+        self.audit_key.public_key_hex()
     }
 }

@@ -16,6 +16,8 @@ pub struct SqliteStore {
     pack: Arc<Pack>,
     /// The holiday calendar, loaded from the database at open and replaced when a year changes.
     calendar: std::sync::RwLock<Arc<Calendar>>,
+    /// The key that signs new audit rows (given at open, or stored in `audit_keys`).
+    audit_key: crate::AuditKey,
 }
 
 type Db = Sqlite;
@@ -37,6 +39,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "coverage",
         sql: include_str!("../migrations/sqlite/0003_coverage.sql"),
     },
+    Migration {
+        version: 4,
+        name: "identity_and_audit",
+        sql: include_str!("../migrations/sqlite/0004_identity_and_audit.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through
@@ -51,10 +58,36 @@ async fn begin_write(pool: &Pool<Sqlite>) -> Result<Transaction<'static, Sqlite>
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// The audit chain's write transaction. SQLite has one writer per file whatever the table, so
+/// it is the same file lock as every other write.
+async fn begin_audit_write(
+    pool: &Pool<Sqlite>,
+) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
+/// A write transaction on the identity tables (users, sessions, tokens): `BEGIN IMMEDIATE`, so
+/// that a read followed by a write never fails to upgrade its lock.
+async fn begin_identity_write(
+    pool: &Pool<Sqlite>,
+) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    pool.begin_with("BEGIN IMMEDIATE").await
+}
+
 impl SqliteStore {
     /// Opens (creating if needed) the SQLite file at `path` and applies pending migrations.
     pub async fn open(path: &str, pack: Arc<Pack>) -> Result<Self, StoreError> {
-        let options = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
+        Self::open_with(path, pack, crate::StoreOptions::default()).await
+    }
+
+    /// Opens (creating if needed) the SQLite file at `path` with options, and applies pending
+    /// migrations.
+    pub async fn open_with(
+        path: &str,
+        pack: Arc<Pack>,
+        options: crate::StoreOptions,
+    ) -> Result<Self, StoreError> {
+        let options_db = SqliteConnectOptions::from_str(&format!("sqlite://{path}"))?
             .create_if_missing(true)
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
@@ -62,15 +95,17 @@ impl SqliteStore {
             .foreign_keys(true);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
-            .connect_with(options)
+            .connect_with(options_db)
             .await?;
+        Self::migrate(&pool).await?;
+        let audit_key = Self::init_audit_key(&pool, options.audit_key).await?;
         let store = Self {
             pool,
             write: tokio::sync::Mutex::new(()),
             pack,
             calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
+            audit_key,
         };
-        store.migrate().await?;
         store.load_calendar().await?;
         Ok(store)
     }
@@ -79,6 +114,20 @@ impl SqliteStore {
     pub fn pool(&self) -> &Pool<Sqlite> {
         &self.pool
     }
+
+    /// The mutex that queues this process's audit appends: the one writer mutex, since the
+    /// file has one writer.
+    fn audit_mutex(&self) -> &tokio::sync::Mutex<()> {
+        &self.write
+    }
+
+    /// The mutex that queues this process's identity writes: the one writer mutex, so that they
+    /// wait in line instead of spinning on the file lock.
+    fn identity_mutex(&self) -> Option<&tokio::sync::Mutex<()>> {
+        Some(&self.write)
+    }
 }
 
 include!("sql_common.rs");
+include!("sql_identity.rs");
+include!("sql_audit.rs");

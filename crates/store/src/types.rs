@@ -111,6 +111,9 @@ pub struct CaseQuery {
     pub stage: Option<String>,
     /// Free text matched against the case id and the cause.
     pub text: Option<String>,
+    /// Only cases whose owning unit lies in this subtree: a [`Unit::path`] (`/…/`). Cases whose
+    /// unit is not registered have no path and never match.
+    pub unit_under: Option<String>,
     /// 1-based page.
     pub page: u32,
     /// Page size, 1–200.
@@ -208,6 +211,9 @@ pub struct FindingQuery {
     pub rule: Option<String>,
     /// Only cases owned by this unit.
     pub unit: Option<String>,
+    /// Only findings whose unit lies in this subtree: a [`Unit::path`] (`/…/`). Findings whose
+    /// unit is not registered have no path and never match.
+    pub unit_under: Option<String>,
     /// Only findings whose starting or triggering event this officer recorded.
     pub officer: Option<String>,
     /// Only this case.
@@ -288,4 +294,253 @@ pub struct CoverageReport {
     pub covered: i64,
     /// Per unit.
     pub units: Vec<UnitCoverage>,
+}
+
+/// The kinds of unit: 市局 (city bureau), 分局 (branch), 派出所 (police station), 警种 (a
+/// specialised unit such as 刑侦支队).
+pub const UNIT_KINDS: &[&str] = &["bureau", "branch", "station", "police_type"];
+
+/// The roles a user or token may hold: 办案民警, 法制员, 法制部门, 领导, 管理员, and machine ingestion.
+pub const ROLES: &[&str] = &[
+    "officer",
+    "legal_officer",
+    "legal_dept",
+    "leader",
+    "admin",
+    "ingest",
+];
+
+/// Who an audit entry's actor is.
+pub const AUDIT_ACTOR_KINDS: &[&str] = &["user", "token", "system", "anonymous"];
+
+/// How an audited action ended.
+pub const AUDIT_OUTCOMES: &[&str] = &["success", "denied", "failure"];
+
+/// A unit to register.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct NewUnit {
+    /// The unit id: 1–128 characters of `[A-Za-z0-9._:-]`, as events name it.
+    pub id: String,
+    /// The Chinese name, e.g. `东湖分局`.
+    pub name: String,
+    /// The unit above it; `None` for a root (the 市局).
+    pub parent: Option<String>,
+    /// One of [`UNIT_KINDS`].
+    pub kind: String,
+}
+
+/// A registered unit.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct Unit {
+    /// The unit id.
+    pub id: String,
+    /// The Chinese name.
+    pub name: String,
+    /// The unit above it; `None` for a root.
+    pub parent: Option<String>,
+    /// One of [`UNIT_KINDS`].
+    pub kind: String,
+    /// `/root/…/id/`: the parent's path followed by `id/`. Every unit of a subtree has the
+    /// subtree root's path as a prefix.
+    ///
+    /// INVARIANT: a path never changes (units are renamed, never moved), so the paths copied
+    /// into cases, findings and users' answers stay true.
+    pub path: String,
+}
+
+/// A user (民警) to create.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct NewUser {
+    /// 警号 (police number), the login name: 1–128 characters of `[A-Za-z0-9._:-]`.
+    pub id: String,
+    /// The person's name.
+    pub name: String,
+    /// The unit the user belongs to; it must be registered.
+    pub unit: String,
+    /// Roles from [`ROLES`]; repeats are dropped.
+    pub roles: Vec<String>,
+    /// The Argon2id PHC string, or `None` for a user who cannot log in with a password yet.
+    pub password_hash: Option<String>,
+}
+
+/// A stored user.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct User {
+    /// 警号.
+    pub id: String,
+    /// The person's name.
+    pub name: String,
+    /// The user's unit.
+    pub unit: String,
+    /// The path of the user's unit ([`Unit::path`]).
+    pub unit_path: String,
+    /// Roles from [`ROLES`].
+    pub roles: Vec<String>,
+    /// The Argon2id PHC string. Never serialized.
+    #[serde(skip_serializing)]
+    pub password_hash: Option<String>,
+    /// Failed logins since the last success (or password change).
+    pub failed_logins: i64,
+    /// Logins are refused until this instant, µs since the epoch.
+    pub locked_until_us: Option<i64>,
+    /// A disabled user cannot log in.
+    pub disabled: bool,
+    /// When the user was created, µs.
+    pub created_at_us: i64,
+    /// When the password was last set, µs.
+    pub password_changed_at_us: Option<i64>,
+}
+
+/// Changes to a user; `None` leaves a field as it is.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct UserChange {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new unit; it must be registered.
+    pub unit: Option<String>,
+    /// New roles, replacing the old ones.
+    pub roles: Option<Vec<String>>,
+    /// A new Argon2id PHC string. Setting it also clears failed logins and any lock.
+    pub password_hash: Option<String>,
+    /// Disable or enable the user.
+    pub disabled: Option<bool>,
+}
+
+/// A login session. The session id itself is never stored, only its SHA-256: a copy of the
+/// database opens no session.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Session {
+    /// Hex SHA-256 of the session id held in the cookie.
+    pub id_hash: String,
+    /// The user (警号).
+    pub user_id: String,
+    /// The CSRF token bound to the session.
+    pub csrf_token: String,
+    /// When the session was created (absolute timeout), µs.
+    pub created_at_us: i64,
+    /// The last request (idle timeout), µs.
+    pub last_seen_us: i64,
+    /// Where the login came from (IP address).
+    pub source: Option<String>,
+}
+
+/// An API token for machine clients and integrations. The secret is stored as its SHA-256 only.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct ApiToken {
+    /// The token id (public part): 1–128 characters of `[A-Za-z0-9._:-]`.
+    pub id: String,
+    /// What the token is for.
+    pub name: String,
+    /// Hex SHA-256 of the secret. Never serialized.
+    #[serde(skip_serializing)]
+    pub secret_hash: String,
+    /// Roles from [`ROLES`].
+    pub roles: Vec<String>,
+    /// The registered units it may act for.
+    pub units: Vec<String>,
+    /// Who created it (a user id).
+    pub created_by: String,
+    /// When it was created, µs.
+    pub created_at_us: i64,
+    /// When it was revoked, µs; a revoked token authenticates nobody.
+    pub revoked_at_us: Option<i64>,
+    /// When it was last used, µs.
+    pub last_used_us: Option<i64>,
+}
+
+/// One thing to record in the audit trail.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditEntry {
+    /// When it happened.
+    pub at: jiff::Timestamp,
+    /// Who: a user id, a token id, `system`, or what an anonymous caller claimed to be.
+    pub actor: String,
+    /// One of [`AUDIT_ACTOR_KINDS`].
+    pub actor_kind: String,
+    /// From where: the client's IP address.
+    pub source: Option<String>,
+    /// What, e.g. `login`, `case.read`, `user.update`, `pii.unmask`.
+    pub action: String,
+    /// On what: a case id, user id, unit id …
+    pub target: Option<String>,
+    /// One of [`AUDIT_OUTCOMES`].
+    pub outcome: String,
+    /// Anything else worth keeping (a reason, the fields changed). Never a secret.
+    pub details: serde_json::Value,
+}
+
+/// A stored audit row, with its link and signature.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+pub struct AuditRow {
+    /// Position in the trail (1-based, gap-free).
+    pub seq: i64,
+    /// When it happened, µs since the epoch.
+    pub at_us: i64,
+    /// Who.
+    pub actor: String,
+    /// One of [`AUDIT_ACTOR_KINDS`].
+    pub actor_kind: String,
+    /// From where.
+    pub source: Option<String>,
+    /// What.
+    pub action: String,
+    /// On what.
+    pub target: Option<String>,
+    /// One of [`AUDIT_OUTCOMES`].
+    pub outcome: String,
+    /// Anything else.
+    pub details: serde_json::Value,
+    /// The hash of the row before (64 zeros for the first).
+    pub prev_hash: String,
+    /// The chain hash ([`crate::audit::entry_hash`]).
+    pub hash: String,
+    /// The Ed25519 signature of `hash`, hex.
+    pub signature: String,
+    /// Which key signed ([`crate::audit::key_id`]).
+    pub key_id: String,
+}
+
+/// Filters and paging of the audit trail.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct AuditQuery {
+    /// Only this actor.
+    pub actor: Option<String>,
+    /// Only this action.
+    pub action: Option<String>,
+    /// Only this outcome.
+    pub outcome: Option<String>,
+    /// Only this target.
+    pub target: Option<String>,
+    /// At or after, µs.
+    pub from_us: Option<i64>,
+    /// Strictly before, µs.
+    pub to_us: Option<i64>,
+    /// 1-based page.
+    pub page: u32,
+    /// Page size, 1–1000.
+    pub per_page: u32,
+}
+
+/// The result of walking the audit chain and checking every signature.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditVerifyReport {
+    /// Rows checked and found intact (before the first broken one).
+    pub n_entries: u64,
+    /// The hash of the last row, if the whole trail is intact: publish it to detect a later
+    /// truncation of the tail.
+    pub head: Option<String>,
+    /// The first broken link, if any.
+    pub broken: Option<AuditBrokenLink>,
+    /// The ids of the keys that signed the rows checked, in order of first use: compare them
+    /// with the keys you trust.
+    pub key_ids: Vec<String>,
+}
+
+/// Where the audit chain breaks.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct AuditBrokenLink {
+    /// The sequence number of the first row that fails.
+    pub seq: i64,
+    /// Why it fails.
+    pub reason: String,
 }

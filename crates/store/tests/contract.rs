@@ -576,7 +576,10 @@ mod supervision {
             let mut sorted = dues.clone();
             sorted.sort_by_key(|d| (d.is_none(), *d));
             assert_eq!(dues, sorted, "sorted by due, checks last");
-            let summary = s.finding_summary(&["overdue".to_owned()]).await.unwrap();
+            let summary = s
+                .finding_summary(&["overdue".to_owned()], None)
+                .await
+                .unwrap();
             assert_eq!(
                 summary,
                 [casewatch_store::SummaryRow {
@@ -650,10 +653,11 @@ async fn coverage_counts_steps_the_rules_watch() {
             ev(json!({"id":"n1","type":"x-note","case":"C1","at":"2026-03-02T11:00:00+08:00"}));
         s.append(&[note], now()).await.unwrap();
         let c = s.coverage().await.unwrap();
-        // case.accepted, person.registered and detention.started are read by rules; x-note is not.
+        // case.accepted, person.registered and detention.started are watched (a rule reacts to
+        // them or reads a fact they establish, `docs/coverage.md`); x-note is not.
         assert_eq!(
             (c.cases, c.steps, c.covered),
-            (1, 4, 2),
+            (1, 4, 3),
             "{}: {c:?}",
             db.label
         );

@@ -201,6 +201,7 @@ pub async fn list_alerts(
         case_id: p.case,
         due_before_us: parse_time("due_before", p.due_before.as_deref())?,
         due_after_us: parse_time("due_after", p.due_after.as_deref())?,
+        unit_under: None,
         page,
         per_page,
     };
@@ -263,7 +264,7 @@ pub async fn summary(
     let Query(p) = params
         .map_err(|e| ApiError::bad_param("query", format!("查询参数无效：{}", e.body_text())))?;
     let states = parse_states(p.state.as_deref())?;
-    let rows = app.store.finding_summary(&states).await?;
+    let rows = app.store.finding_summary(&states, None).await?;
     let mut totals = std::collections::BTreeMap::new();
     for r in &rows {
         *totals.entry(r.state.clone()).or_insert(0) += r.count;

@@ -62,6 +62,7 @@ pub async fn list_cases(
         kind: p.kind,
         stage: p.stage,
         text: p.q,
+        unit_under: None,
         page,
         per_page,
     };

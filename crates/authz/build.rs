@@ -1,0 +1,45 @@
+//! Embeds the repository's policy folder (`policies/`) into the crate, so that
+//! `Authorizer::standard` needs no files at run time. The files stay the source: edit them, not
+//! generated code.
+
+use std::path::Path;
+
+fn main() {
+    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+    println!("cargo::rerun-if-changed={}", dir.display());
+    let mut paths: Vec<_> = std::fs::read_dir(&dir)
+        .map(|read| {
+            read.filter_map(|e| e.ok().map(|e| e.path()))
+                .filter(|p| {
+                    p.extension()
+                        .is_some_and(|x| x == "cedar" || x == "cedarschema")
+                })
+                .collect()
+        })
+        .unwrap_or_default();
+    paths.sort();
+    let entries: Vec<String> = paths
+        .iter()
+        .map(|p| {
+            println!("cargo::rerun-if-changed={}", p.display());
+            let name = p
+                .file_name()
+                .map(|n| n.to_string_lossy().into_owned())
+                .unwrap_or_default();
+            format!(
+                "    ({name:?}, include_str!({:?})),",
+                p.display().to_string()
+            )
+        })
+        .collect();
+    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default())
+        .join("standard_policies.rs");
+    let code = format!(
+        "/// The files of `policies/` (schema and policies), by file name, in name order.\n\
+         pub(crate) const FILES: &[(&str, &str)] = &[\n{}\n];\n",
+        entries.join("\n")
+    );
+    if let Err(e) = std::fs::write(&out, code) {
+        println!("cargo::warning=cannot write {}: {e}", out.display());
+    }
+}
