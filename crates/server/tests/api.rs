@@ -523,3 +523,74 @@ async fn the_timer_moves_a_clock_to_overdue_at_its_instant_without_new_events() 
     assert_eq!(states, ["warning", "overdue"]);
     assert_eq!(f["history"][1]["cause"], "timer");
 }
+
+#[tokio::test]
+async fn alerts_filter_by_unit_subtree() {
+    for app in TestApp::all().await {
+        let s = &app.db.store;
+        let unit = |id: &str, parent: Option<&str>, kind: &str| casewatch_store::NewUnit {
+            id: id.into(),
+            name: format!("单位{id}"),
+            parent: parent.map(Into::into),
+            kind: kind.into(),
+        };
+        s.add_unit(&unit("SJ", None, "bureau")).await.unwrap();
+        s.add_unit(&unit("FJ1", Some("SJ"), "branch"))
+            .await
+            .unwrap();
+        s.add_unit(&unit("PCS1", Some("FJ1"), "station"))
+            .await
+            .unwrap();
+        s.add_unit(&unit("FJ2", Some("SJ"), "branch"))
+            .await
+            .unwrap();
+        // `events()` is owned by U-1; a second case by the station under FJ1.
+        app.post("application/json", events().to_string()).await;
+        let other = json!([
+            {"id":"p1","type":"case.accepted","case":"C2","at":"2026-03-01T09:00:00+08:00","unit":"PCS1","data":{"kind":"criminal"}},
+            {"id":"p2","type":"detention.started","case":"C2","subject":"P1","at":"2026-03-02T10:23:00+08:00","unit":"PCS1"}
+        ]);
+        let (status, body) = app.post("application/json", other.to_string()).await;
+        assert_eq!(status, StatusCode::OK, "{body}");
+        let cases_of = |page: &Value| {
+            let mut c: Vec<String> = page["items"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|a| a["case_id"].as_str().unwrap().to_owned())
+                .collect();
+            c.dedup();
+            c
+        };
+        let (_, under_fj1) = app.get("/api/v1/alerts?state=all&unit=FJ1").await;
+        assert_eq!(
+            cases_of(&under_fj1),
+            ["C2"],
+            "{}: the station's case is under its branch",
+            app.db.label
+        );
+        let (_, under_sj) = app
+            .get("/api/v1/alerts?state=all&unit=SJ&per_page=200")
+            .await;
+        assert_eq!(cases_of(&under_sj), ["C2"], "U-1 is not in the tree");
+        let (_, under_fj2) = app.get("/api/v1/alerts?state=all&unit=FJ2").await;
+        assert_eq!(under_fj2["total"], 0);
+        let (_, exact) = app.get("/api/v1/alerts?state=all&unit=U-1").await;
+        assert_eq!(
+            cases_of(&exact),
+            ["C1"],
+            "an unregistered unit matches exactly"
+        );
+        let (_, summary) = app.get("/api/v1/alerts/summary?state=all&unit=FJ1").await;
+        assert!(
+            summary["rows"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .all(|r| r["unit"] == "PCS1"),
+            "{summary}"
+        );
+        let (status, _) = app.get("/api/v1/alerts/summary?unit=NOPE").await;
+        assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}

@@ -30,7 +30,8 @@ pub struct AlertParams {
     pub state: Option<String>,
     /// Rule id.
     pub rule: Option<String>,
-    /// The owning unit of the case.
+    /// A unit id: findings of cases owned by this unit and every unit below it (a unit not in
+    /// the unit tree matches exactly).
     pub unit: Option<String>,
     /// The officer of the starting or triggering event.
     pub officer: Option<String>,
@@ -193,15 +194,20 @@ pub async fn list_alerts(
     if page == 0 {
         return Err(ApiError::bad_param("page", "页码从 1 开始"));
     }
+    let under = subtree_of(&app, p.unit.as_deref()).await?;
     let query = FindingQuery {
         states: parse_states(p.state.as_deref())?,
         rule: p.rule,
-        unit: p.unit,
+        unit: if under.is_some() {
+            None
+        } else {
+            p.unit.clone()
+        },
         officer: p.officer,
         case_id: p.case,
         due_before_us: parse_time("due_before", p.due_before.as_deref())?,
         due_after_us: parse_time("due_after", p.due_after.as_deref())?,
-        unit_under: None,
+        unit_under: under,
         page,
         per_page,
     };
@@ -224,6 +230,17 @@ pub async fn list_alerts(
 pub struct SummaryParams {
     /// Comma-separated states, or `all`. Default: `overdue,warning,violated`.
     pub state: Option<String>,
+    /// Only cases owned by this unit and the units below it.
+    pub unit: Option<String>,
+}
+
+/// The unit-tree path of a unit id, for subtree filters; `None` when no unit is given or the
+/// unit is not registered (then the caller filters by the exact id).
+async fn subtree_of(app: &AppState, unit: Option<&str>) -> Result<Option<String>, ApiError> {
+    match unit {
+        Some(id) => Ok(app.store.get_unit(id).await?.map(|u| u.path)),
+        None => Ok(None),
+    }
 }
 
 /// Counts of findings by unit and state.
@@ -264,7 +281,14 @@ pub async fn summary(
     let Query(p) = params
         .map_err(|e| ApiError::bad_param("query", format!("查询参数无效：{}", e.body_text())))?;
     let states = parse_states(p.state.as_deref())?;
-    let rows = app.store.finding_summary(&states, None).await?;
+    let under = subtree_of(&app, p.unit.as_deref()).await?;
+    if p.unit.is_some() && under.is_none() {
+        return Err(ApiError::bad_param(
+            "unit",
+            format!("单位 `{}` 未登记", p.unit.unwrap_or_default()),
+        ));
+    }
+    let rows = app.store.finding_summary(&states, under.as_deref()).await?;
     let mut totals = std::collections::BTreeMap::new();
     for r in &rows {
         *totals.entry(r.state.clone()).or_insert(0) += r.count;
