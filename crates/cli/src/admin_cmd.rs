@@ -107,6 +107,13 @@ pub enum TokenCommand {
 pub enum AuditCommand {
     /// Walk the audit trail, check every link and signature, name the first broken row.
     Verify,
+    /// Create a new audit signing key file (readable by its owner only); point
+    /// `audit_key_file` (or CASEWATCH_AUDIT_KEY_FILE) at it.
+    Keygen {
+        /// Where to write the key.
+        #[arg(long)]
+        out: std::path::PathBuf,
+    },
     /// Show the newest audit rows.
     List {
         /// Only this actor.
@@ -453,6 +460,32 @@ pub async fn audit_cmd(store: &dyn Store, cmd: AuditCommand) -> anyhow::Result<E
                     Ok(ExitCode::from(3))
                 }
             }
+        }
+        AuditCommand::Keygen { out } => {
+            let key = casewatch_store::AuditKey::generate()?;
+            let mut opts = std::fs::OpenOptions::new();
+            opts.write(true).create_new(true);
+            #[cfg(unix)]
+            std::os::unix::fs::OpenOptionsExt::mode(&mut opts, 0o600);
+            let mut f = match opts.open(&out) {
+                Ok(f) => f,
+                Err(e) => {
+                    eprintln!("无法创建 `{}`：{e}（不会覆盖已有文件）", out.display());
+                    return Ok(ExitCode::from(2));
+                }
+            };
+            std::io::Write::write_all(&mut f, format!("{}\n", key.to_hex()).as_bytes())?;
+            outln!(
+                "已生成审计签名密钥 {}（密钥编号 {}，公钥 {}）",
+                out.display(),
+                key.key_id(),
+                key.public_key_hex()
+            );
+            outln!(
+                "在配置中设置 audit_key_file = \"{}\"；公钥可交给检察院、督察等第三方用于核验导出的审计记录",
+                out.display()
+            );
+            Ok(ExitCode::SUCCESS)
         }
         AuditCommand::List {
             actor,

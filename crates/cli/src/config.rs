@@ -16,6 +16,10 @@ pub struct Config {
     pub listen: String,
     /// The largest request body `serve` accepts, in bytes.
     pub body_limit: usize,
+    /// A file holding the Ed25519 key that signs the audit trail (`casewatch audit keygen`).
+    /// Without it a key kept in the database is used, which a database thief could use too.
+    #[serde(default)]
+    pub audit_key_file: Option<PathBuf>,
 }
 
 impl Default for Config {
@@ -24,6 +28,7 @@ impl Default for Config {
             database_url: "sqlite://casewatch.db".into(),
             listen: "127.0.0.1:8080".into(),
             body_limit: 16 * 1024 * 1024,
+            audit_key_file: None,
         }
     }
 }
@@ -63,7 +68,12 @@ pub fn load(file: Option<&Path>, overrides: &Overrides) -> anyhow::Result<Config
         }
     }
     figment
-        .merge(Env::prefixed("CASEWATCH_").only(&["database_url", "listen", "body_limit"]))
+        .merge(Env::prefixed("CASEWATCH_").only(&[
+            "database_url",
+            "listen",
+            "body_limit",
+            "audit_key_file",
+        ]))
         .merge(Serialized::defaults(overrides))
         .extract()
         .map_err(|e| anyhow::anyhow!("配置无效：{e}"))

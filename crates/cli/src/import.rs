@@ -317,11 +317,33 @@ pub fn summary_line(s: &Summary, secs: f64) -> String {
 }
 
 /// Opens the store for a command, with the database URL in the error if it fails.
-pub async fn open_store(url: &str, rules: Option<&Path>) -> anyhow::Result<Arc<dyn Store>> {
+///
+/// The audit trail is signed with the key in `audit_key_file` when the configuration names one
+/// (see `casewatch audit keygen`).
+pub async fn open_store(
+    cfg: &crate::config::Config,
+    rules: Option<&Path>,
+) -> anyhow::Result<Arc<dyn Store>> {
+    let url = cfg.database_url.as_str();
     let pack = crate::rules_cmd::load_pack(rules).map_err(|m| anyhow::anyhow!(m))?;
-    casewatch_store::open(url, Arc::new(pack))
-        .await
-        .with_context(|| format!("无法打开数据库 `{}`", redact(url)))
+    let audit_key = match &cfg.audit_key_file {
+        Some(path) => {
+            let bytes = std::fs::read(path)
+                .with_context(|| format!("无法读取审计签名密钥文件 `{}`", path.display()))?;
+            Some(
+                casewatch_store::AuditKey::parse(&bytes)
+                    .with_context(|| format!("审计签名密钥文件 `{}` 无效", path.display()))?,
+            )
+        }
+        None => None,
+    };
+    casewatch_store::open_with(
+        url,
+        Arc::new(pack),
+        casewatch_store::StoreOptions { audit_key },
+    )
+    .await
+    .with_context(|| format!("无法打开数据库 `{}`", redact(url)))
 }
 
 /// A database URL with its password hidden, for messages and logs.

@@ -277,7 +277,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             demo_seed,
             ..
         } => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             if demo {
                 outln!("{}", demo::register_org(&store, demo_seed).await?);
                 let n = store.count_events().await?;
@@ -313,7 +313,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Import { files, batch_size } => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             let started = Instant::now();
             let opts = import::ImportOptions {
                 batch_size: batch_size.max(1),
@@ -335,7 +335,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Verify => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             let total = store.count_events().await?;
             let pb = counter(total, "校验哈希链", progress);
             let report = store.verify(&|n| pb.set_position(n)).await?;
@@ -362,7 +362,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Replay => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             let started = Instant::now();
             let pb = counter(0, "重建台账", progress);
             let report = store.replay(clock.now(), &|n| pb.set_position(n)).await?;
@@ -376,23 +376,23 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Unit { command } => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             admin_cmd::unit(store.as_ref(), command).await
         }
         Command::User { command } => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             admin_cmd::user(store.as_ref(), command).await
         }
         Command::Token { command } => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             admin_cmd::token(store.as_ref(), command).await
         }
         Command::Audit { command } => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             admin_cmd::audit_cmd(store.as_ref(), command).await
         }
         Command::Coverage => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             let c = store.coverage().await?;
             let pct = |covered: i64, steps: i64| {
                 if steps == 0 {
@@ -425,7 +425,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             Ok(ExitCode::SUCCESS)
         }
         Command::Calendar { command } => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             match command {
                 CalendarCommand::Show => {
                     let cal = store.calendar();
@@ -467,7 +467,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             }
         }
         Command::Reevaluate => {
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             let started = Instant::now();
             let pb = counter(0, "重新评估", progress);
             let report = store
@@ -485,7 +485,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules {
             command: RulesCommand::Diff { old, new },
         } => {
-            let store = import::open_store(&cfg.database_url, None).await?;
+            let store = import::open_store(&cfg, None).await?;
             rules_cmd::diff(store.as_ref(), &old, &new, clock.now(), progress).await
         }
         Command::Check { .. } | Command::Rules { .. } => Ok(ExitCode::SUCCESS),
@@ -505,7 +505,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 outln!("已写入 {n} 个事件到 {}", path.display());
                 return Ok(ExitCode::SUCCESS);
             }
-            let store = import::open_store(&cfg.database_url, cli.rules.as_deref()).await?;
+            let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
             outln!("{}", demo::register_org(&store, seed).await?);
             let org = demo::generate(&store, cases, seed, now, progress).await?;
             outln!("{org}");
