@@ -1,6 +1,6 @@
 //! The Cedar authorizer: loading a policy folder and deciding one request.
 
-use std::collections::{BTreeMap, HashMap, HashSet};
+use std::collections::{BTreeSet, HashMap, HashSet};
 use std::path::Path;
 use std::str::FromStr;
 
@@ -19,7 +19,7 @@ mod standard {
 }
 
 /// The id given to the one case entity of a request: policies decide on the case's unit only,
-/// so the case id does not matter (and is not sent to Cedar).
+/// so the real case id is not needed and a fixed one stands in for it.
 const CASE_ID: &str = "requested-case";
 
 /// The id of the rule pack entity.
@@ -214,10 +214,10 @@ impl Authorizer {
         };
 
         // Every unit named, with its ancestors; keyed by path so that each appears once.
-        let mut units: BTreeMap<UnitPath, ()> = BTreeMap::new();
+        let mut units: BTreeSet<UnitPath> = BTreeSet::new();
         let mut add_unit = |u: &UnitPath| {
             for a in u.self_and_ancestors() {
-                units.insert(a, ());
+                units.insert(a);
             }
         };
         add_unit(&principal.unit);
@@ -260,7 +260,7 @@ impl Authorizer {
             }
         };
 
-        for u in units.into_keys() {
+        for u in units {
             let parents = u.parent().iter().map(unit_uid).collect();
             let attrs = vec![(
                 "top_level",

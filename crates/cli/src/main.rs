@@ -301,14 +301,13 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 "Casewatch 已启动：http://{local}/  （API 文档：http://{local}/api/v1/openapi.json）"
             );
             tracing::info!(%local, database = %import::redact(&cfg.database_url), "listening");
-            let state = casewatch_server::AppState {
+            let state = casewatch_server::AppState::new(
                 store,
                 clock,
-                config: Arc::new(casewatch_server::ServerConfig {
+                casewatch_server::ServerConfig {
                     body_limit: cfg.body_limit,
-                }),
-                timer: Arc::new(tokio::sync::Notify::new()),
-            };
+                },
+            );
             casewatch_server::serve(listener, state, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -51,10 +51,29 @@ pub struct AppState {
     pub config: Arc<ServerConfig>,
     /// Wakes the timer when ingestion may have added an earlier instant to the due-time index.
     pub timer: Arc<tokio::sync::Notify>,
+    /// Session and lockout settings.
+    pub auth: Arc<auth::session::AuthConfig>,
+    /// Limits login attempts per client address.
+    pub login_limiter: Arc<auth::rate_limit::RateLimiter>,
+}
+
+impl AppState {
+    /// The state for a store, a clock and server settings, with default authentication settings.
+    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServerConfig) -> Self {
+        Self {
+            store,
+            clock,
+            config: Arc::new(config),
+            timer: Arc::new(tokio::sync::Notify::new()),
+            auth: Arc::new(auth::session::AuthConfig::default()),
+            login_limiter: Arc::new(auth::rate_limit::RateLimiter::new(10, 20)),
+        }
+    }
 }
 
 #[derive(OpenApi)]
 #[openapi(
+    modifiers(&SecuritySchemes),
     info(
         title = "Casewatch 执法监督平台 API",
         description = "Ingestion of case-handling events (format v1), the case ledger, and the findings of the supervision engine.",
@@ -65,10 +84,42 @@ pub struct AppState {
         (name = "cases", description = "案件台账 Case ledger"),
         (name = "alerts", description = "预警与监督结论 Alerts and findings"),
         (name = "rules", description = "规则包 Rule pack"),
+        (name = "auth", description = "登录与会话 Sign-in and sessions"),
         (name = "system", description = "系统 System"),
     )
 )]
 struct ApiDoc;
+
+/// Declares the two ways to authenticate: the session cookie of a signed-in user, and the bearer
+/// token of a machine client.
+struct SecuritySchemes;
+
+impl utoipa::Modify for SecuritySchemes {
+    fn modify(&self, openapi: &mut utoipa::openapi::OpenApi) {
+        use utoipa::openapi::security::{
+            ApiKey, ApiKeyValue, HttpAuthScheme, HttpBuilder, SecurityScheme,
+        };
+        let components = openapi.components.get_or_insert_with(Default::default);
+        components.add_security_scheme(
+            "session",
+            SecurityScheme::ApiKey(ApiKey::Cookie(ApiKeyValue::with_description(
+                auth::session::COOKIE,
+                "Session cookie set by POST /api/v1/auth/login; writes also need the X-CSRF-Token header.",
+            ))),
+        );
+        components.add_security_scheme(
+            "token",
+            SecurityScheme::Http(
+                HttpBuilder::new()
+                    .scheme(HttpAuthScheme::Bearer)
+                    .description(Some(
+                        "API token `<id>.<secret>` created with `casewatch token create`.",
+                    ))
+                    .build(),
+            ),
+        );
+    }
+}
 
 /// The API routes with their OpenAPI description.
 fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
@@ -77,6 +128,9 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::cases::list_cases))
         .routes(routes!(routes::cases::get_case))
         .routes(routes!(routes::health::health))
+        .routes(routes!(routes::auth::login))
+        .routes(routes!(routes::auth::logout))
+        .routes(routes!(routes::auth::me))
         .routes(routes!(routes::alerts::list_alerts))
         .routes(routes!(routes::alerts::summary))
         .routes(routes!(routes::alerts::case_findings))

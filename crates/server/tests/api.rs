@@ -31,12 +31,7 @@ impl TestApp {
     ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState {
-            store: Arc::clone(&db.store),
-            clock,
-            config: Arc::new(ServerConfig { body_limit }),
-            timer: Arc::new(tokio::sync::Notify::new()),
-        };
+        let state = AppState::new(Arc::clone(&db.store), clock, ServerConfig { body_limit });
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(casewatch_server::serve(listener, state, async {
             let _ = rx.await;
@@ -592,5 +587,215 @@ async fn alerts_filter_by_unit_subtree() {
         );
         let (status, _) = app.get("/api/v1/alerts/summary?unit=NOPE").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
+    }
+}
+
+mod auth {
+    use super::*;
+
+    async fn with_user(app: &TestApp) {
+        let s = &app.db.store;
+        s.add_unit(&casewatch_store::NewUnit {
+            id: "SJ".into(),
+            name: "市局".into(),
+            parent: None,
+            kind: "bureau".into(),
+        })
+        .await
+        .unwrap();
+        let hash = casewatch_server::auth::password::hash_password("Jing-cha#2026").unwrap();
+        let user = casewatch_store::NewUser {
+            id: "O-1".into(),
+            name: "张三".into(),
+            unit: "SJ".into(),
+            roles: vec!["legal_dept".into()],
+            password_hash: Some(hash),
+        };
+        s.add_user(&user, jiff::Timestamp::now()).await.unwrap();
+    }
+
+    async fn login(app: &TestApp, password: &str) -> reqwest::Response {
+        app.client
+            .post(format!("{}/api/v1/auth/login", app.base))
+            .json(&json!({"user": "O-1", "password": password}))
+            .send()
+            .await
+            .unwrap()
+    }
+
+    fn session_of(r: &reqwest::Response) -> String {
+        let c = r.headers()["set-cookie"].to_str().unwrap().to_owned();
+        assert!(
+            c.contains("HttpOnly") && c.contains("SameSite=Strict"),
+            "{c}"
+        );
+        c.split(';').next().unwrap().to_owned()
+    }
+
+    #[tokio::test]
+    async fn login_me_csrf_and_logout_are_audited() {
+        for app in TestApp::all().await {
+            with_user(&app).await;
+            let r = login(&app, "Jing-cha#2026").await;
+            assert_eq!(r.status(), StatusCode::OK, "{}", app.db.label);
+            let cookie = session_of(&r);
+            let me: Value = r.json().await.unwrap();
+            assert_eq!(
+                (me["id"].as_str(), me["roles"][0].as_str()),
+                (Some("O-1"), Some("legal_dept"))
+            );
+            let csrf = me["csrf_token"].as_str().unwrap().to_owned();
+
+            let r = app
+                .client
+                .get(format!("{}/api/v1/auth/me", app.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            // A write without the CSRF token, or from another site, is refused.
+            let r = app
+                .client
+                .post(format!("{}/api/v1/auth/logout", app.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            let r = app
+                .client
+                .post(format!("{}/api/v1/auth/logout", app.base))
+                .header("cookie", &cookie)
+                .header("x-csrf-token", &csrf)
+                .header("sec-fetch-site", "cross-site")
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            let r = app
+                .client
+                .post(format!("{}/api/v1/auth/logout", app.base))
+                .header("cookie", &cookie)
+                .header("x-csrf-token", &csrf)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::NO_CONTENT);
+            let r = app
+                .client
+                .get(format!("{}/api/v1/auth/me", app.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::UNAUTHORIZED, "the session is gone");
+
+            let q = casewatch_store::AuditQuery {
+                actor: Some("O-1".into()),
+                action: None,
+                outcome: None,
+                target: None,
+                from_us: None,
+                to_us: None,
+                page: 1,
+                per_page: 50,
+            };
+            let trail: Vec<(String, String)> = app
+                .db
+                .store
+                .list_audit(&q)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|r| (r.action, r.outcome))
+                .collect();
+            assert!(
+                trail.contains(&("login".into(), "success".into())),
+                "{trail:?}"
+            );
+            assert!(trail.contains(&("logout".into(), "denied".into())));
+            assert!(trail.contains(&("logout".into(), "success".into())));
+            assert!(
+                app.db
+                    .store
+                    .verify_audit(&|_| {})
+                    .await
+                    .unwrap()
+                    .broken
+                    .is_none()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn repeated_failures_lock_the_account() {
+        for app in TestApp::all().await {
+            with_user(&app).await;
+            for _ in 0..5 {
+                assert_eq!(
+                    login(&app, "wrong-password").await.status(),
+                    StatusCode::UNAUTHORIZED
+                );
+            }
+            let r = login(&app, "Jing-cha#2026").await;
+            assert_eq!(
+                r.status(),
+                StatusCode::UNAUTHORIZED,
+                "{}: locked even with the right password",
+                app.db.label
+            );
+            let body: Value = r.json().await.unwrap();
+            assert!(
+                body["error"]["message"].as_str().unwrap().contains("锁定"),
+                "{body}"
+            );
+            let unknown = app
+                .client
+                .post(format!("{}/api/v1/auth/login", app.base))
+                .json(&json!({"user": "NOPE", "password": "x"}))
+                .send()
+                .await
+                .unwrap();
+            let body: Value = unknown.json().await.unwrap();
+            assert_eq!(
+                body["error"]["message"], "警号或密码错误",
+                "no enumeration of 警号"
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn sessions_expire_when_idle() {
+        let db = testing::sqlite().await.unwrap();
+        let clock = Arc::new(FixedClock("2026-04-01T12:00:00+08:00".parse().unwrap()));
+        let app = TestApp::start_with_clock(db, 1 << 20, clock).await;
+        with_user(&app).await;
+        let r = login(&app, "Jing-cha#2026").await;
+        let cookie = session_of(&r);
+        // Make the session look idle for an hour by moving its last activity back in the store.
+        let hash = {
+            let id = cookie.split('=').nth(1).unwrap();
+            casewatch_server::auth::password::digest(id)
+        };
+        let s = app.db.store.get_session(&hash).await.unwrap().unwrap();
+        app.db.store.delete_session(&hash).await.unwrap();
+        let stale = casewatch_store::Session {
+            last_seen_us: s.last_seen_us - 3_600_000_000,
+            created_at_us: s.created_at_us - 3_600_000_000,
+            ..s
+        };
+        app.db.store.create_session(&stale).await.unwrap();
+        let r = app
+            .client
+            .get(format!("{}/api/v1/auth/me", app.base))
+            .header("cookie", &cookie)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
+        let body: Value = r.json().await.unwrap();
+        assert_eq!(body["error"]["code"], "session_expired");
     }
 }

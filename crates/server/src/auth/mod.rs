@@ -6,3 +6,4 @@
 pub mod hardening;
 pub mod password;
 pub mod rate_limit;
+pub mod session;

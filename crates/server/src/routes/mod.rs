@@ -1,6 +1,7 @@
 //! Handlers, one module per resource.
 
 pub mod alerts;
+pub mod auth;
 pub mod cases;
 pub mod events;
 pub mod health;
