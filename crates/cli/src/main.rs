@@ -307,7 +307,8 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
                 casewatch_server::ServerConfig {
                     body_limit: cfg.body_limit,
                 },
-            );
+            )
+            .map_err(|e| anyhow::anyhow!("访问策略无效：{e}"))?;
             casewatch_server::serve(listener, state, shutdown_signal()).await?;
             Ok(ExitCode::SUCCESS)
         }

@@ -55,19 +55,27 @@ pub struct AppState {
     pub auth: Arc<auth::session::AuthConfig>,
     /// Limits login attempts per client address.
     pub login_limiter: Arc<auth::rate_limit::RateLimiter>,
+    /// The Cedar policies (`policies/`).
+    pub authz: Arc<casewatch_authz::Authorizer>,
 }
 
 impl AppState {
-    /// The state for a store, a clock and server settings, with default authentication settings.
-    pub fn new(store: Arc<dyn Store>, clock: Arc<dyn Clock>, config: ServerConfig) -> Self {
-        Self {
+    /// The state for a store, a clock and server settings, with default authentication settings
+    /// and the standard policies.
+    pub fn new(
+        store: Arc<dyn Store>,
+        clock: Arc<dyn Clock>,
+        config: ServerConfig,
+    ) -> Result<Self, casewatch_authz::AuthzError> {
+        Ok(Self {
             store,
             clock,
             config: Arc::new(config),
             timer: Arc::new(tokio::sync::Notify::new()),
             auth: Arc::new(auth::session::AuthConfig::default()),
             login_limiter: Arc::new(auth::rate_limit::RateLimiter::new(10, 20)),
-        }
+            authz: Arc::new(casewatch_authz::Authorizer::standard()?),
+        })
     }
 }
 
@@ -131,6 +139,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::auth::login))
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::auth::me))
+        .routes(routes!(routes::audit::list_audit))
         .routes(routes!(routes::alerts::list_alerts))
         .routes(routes!(routes::alerts::summary))
         .routes(routes!(routes::alerts::case_findings))

@@ -31,7 +31,8 @@ impl TestApp {
     ) -> TestApp {
         let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let state = AppState::new(Arc::clone(&db.store), clock, ServerConfig { body_limit });
+        let state =
+            AppState::new(Arc::clone(&db.store), clock, ServerConfig { body_limit }).unwrap();
         let (tx, rx) = tokio::sync::oneshot::channel::<()>();
         tokio::spawn(casewatch_server::serve(listener, state, async {
             let _ = rx.await;
@@ -725,6 +726,85 @@ mod auth {
                     .unwrap()
                     .broken
                     .is_none()
+            );
+        }
+    }
+
+    #[tokio::test]
+    async fn the_audit_trail_is_for_admins_and_the_legal_department() {
+        for app in TestApp::all().await {
+            with_user(&app).await; // O-1: legal_dept at SJ
+            let hash = casewatch_server::auth::password::hash_password("Jing-cha#2026").unwrap();
+            let officer = casewatch_store::NewUser {
+                id: "O-2".into(),
+                name: "李四".into(),
+                unit: "SJ".into(),
+                roles: vec!["officer".into()],
+                password_hash: Some(hash),
+            };
+            app.db
+                .store
+                .add_user(&officer, jiff::Timestamp::now())
+                .await
+                .unwrap();
+            let anonymous = app
+                .client
+                .get(format!("{}/api/v1/audit", app.base))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(anonymous.status(), StatusCode::UNAUTHORIZED);
+
+            let r = app
+                .client
+                .post(format!("{}/api/v1/auth/login", app.base))
+                .json(&json!({"user": "O-2", "password": "Jing-cha#2026"}))
+                .send()
+                .await
+                .unwrap();
+            let officer_cookie = session_of(&r);
+            let denied = app
+                .client
+                .get(format!("{}/api/v1/audit", app.base))
+                .header("cookie", &officer_cookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(denied.status(), StatusCode::FORBIDDEN, "{}", app.db.label);
+
+            let cookie = session_of(&login(&app, "Jing-cha#2026").await);
+            let page: Value = app
+                .client
+                .get(format!("{}/api/v1/audit?action=login", app.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            assert!(page["total"].as_u64().unwrap() >= 2, "{page}");
+            assert_eq!(page["items"][0]["action"], "login");
+            assert_eq!(page["items"][0]["signature"].as_str().unwrap().len(), 128);
+            assert_eq!(page["public_key"].as_str().unwrap().len(), 64);
+            let csv = app
+                .client
+                .get(format!("{}/api/v1/audit?format=csv", app.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap();
+            assert!(
+                csv.headers()["content-type"]
+                    .to_str()
+                    .unwrap()
+                    .starts_with("text/csv")
+            );
+            let body = csv.text().await.unwrap();
+            assert!(body.starts_with("seq,at,actor,actor_kind,source,action,target,outcome,details,hash,signature,key_id\n"));
+            assert!(
+                body.contains(",audit.read,") && body.contains(",denied,"),
+                "reads and denials are audited: {body}"
             );
         }
     }

@@ -1,6 +1,7 @@
 //! Handlers, one module per resource.
 
 pub mod alerts;
+pub mod audit;
 pub mod auth;
 pub mod cases;
 pub mod events;
