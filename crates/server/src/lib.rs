@@ -21,6 +21,7 @@ use utoipa_axum::routes;
 
 pub mod auth;
 pub mod error;
+pub mod privacy;
 pub mod routes;
 pub mod scheduler;
 pub mod wire;

@@ -810,6 +810,122 @@ mod auth {
     }
 
     #[tokio::test]
+    async fn personal_data_is_masked_unless_unmasked_with_a_reason() {
+        for app in TestApp::all().await {
+            with_user(&app).await; // O-1: legal_dept at SJ
+            let s = &app.db.store;
+            s.add_unit(&casewatch_store::NewUnit {
+                id: "PCS".into(),
+                name: "派出所".into(),
+                parent: Some("SJ".into()),
+                kind: "station".into(),
+            })
+            .await
+            .unwrap();
+            s.add_unit(&casewatch_store::NewUnit {
+                id: "OTHER".into(),
+                name: "外市局".into(),
+                parent: None,
+                kind: "bureau".into(),
+            })
+            .await
+            .unwrap();
+            let hash = casewatch_server::auth::password::hash_password("Jing-cha#2026").unwrap();
+            let outsider = casewatch_store::NewUser {
+                id: "O-9".into(),
+                name: "外单位".into(),
+                unit: "OTHER".into(),
+                roles: vec!["legal_dept".into()],
+                password_hash: Some(hash),
+            };
+            s.add_user(&outsider, jiff::Timestamp::now()).await.unwrap();
+            let batch = json!([
+                {"id":"m1","type":"case.accepted","case":"M","at":"2026-03-01T09:00:00+08:00","unit":"PCS","data":{"kind":"criminal"}},
+                {"id":"m2","type":"person.registered","case":"M","subject":"P1","at":"2026-03-01T10:00:00+08:00","data":{"role":"suspect","name":"王某","id_number":"310101199001011234"}}
+            ]);
+            app.post("application/json", batch.to_string()).await;
+
+            let (_, masked) = app.get("/api/v1/cases/M").await;
+            assert_eq!(
+                masked["ledger"]["persons"]["P1"]["id_number"], "3101**********1234",
+                "{}",
+                app.db.label
+            );
+            assert_eq!(
+                masked["timeline"][1]["data"]["id_number"], "3101**********1234",
+                "masked in event data too"
+            );
+            let (status, _) = app.get("/api/v1/cases/M?unmask=true&reason=核对身份").await;
+            assert_eq!(status, StatusCode::UNAUTHORIZED);
+
+            let cookie = session_of(&login(&app, "Jing-cha#2026").await);
+            let get = |path: &str, cookie: &str| {
+                let url = format!("{}{path}", app.base);
+                let c = cookie.to_owned();
+                let client = app.client.clone();
+                async move { client.get(url).header("cookie", c).send().await.unwrap() }
+            };
+            assert_eq!(
+                get("/api/v1/cases/M?unmask=true", &cookie).await.status(),
+                StatusCode::BAD_REQUEST,
+                "a reason is required"
+            );
+            let full: Value = get(
+                "/api/v1/cases/M?unmask=true&reason=%E6%A0%B8%E5%AF%B9%E8%BA%AB%E4%BB%BD",
+                &cookie,
+            )
+            .await
+            .json()
+            .await
+            .unwrap();
+            assert_eq!(
+                full["ledger"]["persons"]["P1"]["id_number"],
+                "310101199001011234"
+            );
+
+            let r = app
+                .client
+                .post(format!("{}/api/v1/auth/login", app.base))
+                .json(&json!({"user": "O-9", "password": "Jing-cha#2026"}))
+                .send()
+                .await
+                .unwrap();
+            let outsider_cookie = session_of(&r);
+            assert_eq!(
+                get("/api/v1/cases/M?unmask=true&reason=x%20y", &outsider_cookie)
+                    .await
+                    .status(),
+                StatusCode::FORBIDDEN,
+                "another bureau's legal department"
+            );
+
+            let q = casewatch_store::AuditQuery {
+                actor: None,
+                action: Some("pii.unmask".into()),
+                outcome: None,
+                target: Some("M".into()),
+                from_us: None,
+                to_us: None,
+                page: 1,
+                per_page: 50,
+            };
+            let outcomes: Vec<String> = s
+                .list_audit(&q)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .map(|r| format!("{}:{}", r.actor, r.outcome))
+                .collect();
+            assert!(
+                outcomes.contains(&"O-1:success".to_owned())
+                    && outcomes.contains(&"O-9:denied".to_owned()),
+                "{outcomes:?}"
+            );
+        }
+    }
+
+    #[tokio::test]
     async fn repeated_failures_lock_the_account() {
         for app in TestApp::all().await {
             with_user(&app).await;

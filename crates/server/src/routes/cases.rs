@@ -80,16 +80,28 @@ pub async fn list_cases(
     get,
     path = "/api/v1/cases/{id}",
     tag = "cases",
-    params(("id" = String, Path, description = "The case id")),
+    params(
+        ("id" = String, Path, description = "The case id"),
+        ("unmask" = Option<bool>, Query, description = "Show personal data (身份证号, phones, addresses) unmasked: only for roles allowed to, with a reason; audited."),
+        ("reason" = Option<String>, Query, description = "Why the personal data is needed (required with unmask)."),
+    ),
     responses(
-        (status = 200, description = "The case.", body = CaseDetail),
+        (status = 200, description = "The case, personal data masked unless unmasked.", body = CaseDetail),
+        (status = 400, description = "Unmasking without a reason.", body = ErrorBody),
+        (status = 401, description = "Unmasking without signing in.", body = ErrorBody),
+        (status = 403, description = "The role may not see this case's personal data.", body = ErrorBody),
         (status = 404, description = "No event names this case.", body = ErrorBody),
-    )
+    ),
+    security((), ("session" = []))
 )]
 pub async fn get_case(
     State(app): State<AppState>,
     Path(id): Path<String>,
-) -> Result<Json<CaseDetail>, ApiError> {
+    q: Result<Query<UnmaskParams>, axum::extract::rejection::QueryRejection>,
+    headers: axum::http::HeaderMap,
+) -> Result<Json<serde_json::Value>, ApiError> {
+    let Query(q) =
+        q.map_err(|e| ApiError::bad_param("query", format!("查询参数无效：{}", e.body_text())))?;
     let Some(ledger) = app.store.get_case(&id).await? else {
         return Err(ApiError::new(
             StatusCode::NOT_FOUND,
@@ -97,6 +109,100 @@ pub async fn get_case(
             format!("案件 `{id}` 不存在"),
         ));
     };
+    let unmask = if q.unmask.unwrap_or(false) {
+        Some(
+            unmask_allowed(
+                &app,
+                &headers,
+                &id,
+                ledger.unit.as_deref(),
+                q.reason.as_deref(),
+            )
+            .await?,
+        )
+    } else {
+        None
+    };
     let timeline = TimelineEntry::timeline(app.store.case_events(&id).await?);
-    Ok(Json(CaseDetail { ledger, timeline }))
+    let mut doc = serde_json::to_value(CaseDetail { ledger, timeline }).map_err(|e| {
+        ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "serialization",
+            e.to_string(),
+        )
+    })?;
+    if unmask.is_none() {
+        crate::privacy::mask_json(&mut doc);
+    }
+    Ok(Json(doc))
+}
+
+/// Query parameters of an unmasking read.
+#[derive(Debug, serde::Deserialize)]
+pub struct UnmaskParams {
+    /// Show personal data unmasked.
+    pub unmask: Option<bool>,
+    /// Why.
+    pub reason: Option<String>,
+}
+
+/// Checks and audits an explicit unmasking of a case's personal data; returns the user's id.
+async fn unmask_allowed(
+    app: &AppState,
+    headers: &axum::http::HeaderMap,
+    case_id: &str,
+    unit: Option<&str>,
+    reason: Option<&str>,
+) -> Result<String, ApiError> {
+    use casewatch_authz::{Action, Resource, UnitPath};
+    let now = app.clock.now();
+    let caller = crate::auth::session::identify(app, headers, now).await?;
+    let Some(principal) = crate::routes::audit::principal_of(&caller) else {
+        return Err(ApiError::new(
+            StatusCode::UNAUTHORIZED,
+            "not_signed_in",
+            "查看完整个人信息须先登录",
+        ));
+    };
+    let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 2);
+    let path = match unit {
+        Some(u) => app
+            .store
+            .get_unit(u)
+            .await?
+            .and_then(|u| UnitPath::parse(&u.path).ok()),
+        None => None,
+    };
+    let allowed = path.is_some_and(|p| {
+        app.authz
+            .is_allowed(&principal, Action::ReadPersonalData, &Resource::OwnedBy(p))
+    });
+    let outcome = if allowed && reason.is_some() {
+        "success"
+    } else {
+        "denied"
+    };
+    app.store
+        .append_audit(&casewatch_store::AuditEntry {
+            at: now,
+            actor: principal.id.clone(),
+            actor_kind: "user".into(),
+            source: None,
+            action: "pii.unmask".into(),
+            target: Some(case_id.to_owned()),
+            outcome: outcome.into(),
+            details: serde_json::json!({"reason": reason}),
+        })
+        .await?;
+    if !allowed {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "当前角色无权查看该案件的完整个人信息",
+        ));
+    }
+    if reason.is_none() {
+        return Err(ApiError::bad_param("reason", "查看完整个人信息须说明理由"));
+    }
+    Ok(principal.id)
 }
