@@ -926,6 +926,83 @@ mod auth {
     }
 
     #[tokio::test]
+    async fn ingest_tokens_post_only_for_their_units() {
+        for app in TestApp::all().await {
+            let s = &app.db.store;
+            let unit = |id: &str, parent: Option<&str>| casewatch_store::NewUnit {
+                id: id.into(),
+                name: id.into(),
+                parent: parent.map(Into::into),
+                kind: if parent.is_some() {
+                    "station".into()
+                } else {
+                    "bureau".into()
+                },
+            };
+            s.add_unit(&unit("SJ", None)).await.unwrap();
+            s.add_unit(&unit("PCS1", Some("SJ"))).await.unwrap();
+            s.add_unit(&unit("PCS2", Some("SJ"))).await.unwrap();
+            let secret = "a".repeat(64);
+            let token = casewatch_store::ApiToken {
+                id: "tk-1".into(),
+                name: "接警系统".into(),
+                secret_hash: casewatch_server::auth::password::digest(&secret),
+                roles: vec!["ingest".into()],
+                units: vec!["PCS1".into()],
+                created_by: "test".into(),
+                created_at_us: 0,
+                revoked_at_us: None,
+                last_used_us: None,
+            };
+            s.create_token(&token).await.unwrap();
+            let post = |body: Value, bearer: String| {
+                let client = app.client.clone();
+                let url = format!("{}/api/v1/events", app.base);
+                async move {
+                    client
+                        .post(url)
+                        .header("content-type", "application/json")
+                        .header("authorization", bearer)
+                        .body(body.to_string())
+                        .send()
+                        .await
+                        .unwrap()
+                }
+            };
+            let own = json!([{"id":"t1","type":"case.accepted","case":"T1","at":"2026-03-01T09:00:00+08:00","unit":"PCS1","data":{"kind":"criminal"}}]);
+            let r = post(own, format!("Bearer tk-1.{secret}")).await;
+            assert_eq!(r.status(), StatusCode::OK, "{}", app.db.label);
+            let foreign = json!([
+                {"id":"t2","type":"case.accepted","case":"T2","at":"2026-03-01T09:00:00+08:00","unit":"PCS2","data":{"kind":"criminal"}},
+                {"id":"t3","type":"case.filed","case":"T1","at":"2026-03-01T10:00:00+08:00"}
+            ]);
+            let r = post(foreign, format!("Bearer tk-1.{secret}")).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            let body: Value = r.json().await.unwrap();
+            let codes: Vec<&str> = body["error"]["details"]
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|d| d["code"].as_str().unwrap())
+                .collect();
+            assert_eq!(codes, ["unit_not_allowed", "unit_required"]);
+            assert_eq!(
+                app.n_events().await,
+                1,
+                "nothing of the refused batch was stored"
+            );
+            let wrong = post(json!([]), "Bearer tk-1.wrong".into()).await;
+            assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
+            s.revoke_token("tk-1", jiff::Timestamp::now())
+                .await
+                .unwrap();
+            let revoked = post(json!([]), format!("Bearer tk-1.{secret}")).await;
+            let body: Value = revoked.json().await.unwrap();
+            assert_eq!(body["error"]["code"], "token_revoked");
+        }
+    }
+
+    #[tokio::test]
     async fn repeated_failures_lock_the_account() {
         for app in TestApp::all().await {
             with_user(&app).await;

@@ -54,10 +54,13 @@ pub struct EventIn {
     responses(
         (status = 200, description = "The batch was stored (or was entirely duplicates).", body = IngestResult),
         (status = 400, description = "Malformed body or invalid events; nothing was stored. `details` lists every problem by `index` (0-based), `line`, `id`, `field`, `code`.", body = ErrorBody),
+        (status = 401, description = "A bearer token that is unknown, wrong or revoked.", body = ErrorBody),
+        (status = 403, description = "An event outside the units of the ingest token; nothing was stored.", body = ErrorBody),
         (status = 409, description = "An event id exists with different content; nothing was stored.", body = ErrorBody),
         (status = 413, description = "The body exceeds the configured limit.", body = ErrorBody),
         (status = 415, description = "Neither JSON nor JSON Lines.", body = ErrorBody),
-    )
+    ),
+    security((), ("token" = []))
 )]
 pub async fn post_events(
     State(app): State<AppState>,
@@ -120,6 +123,10 @@ pub async fn post_events(
         )
         .with_details(&problems)
     })?;
+    let caller = crate::auth::session::identify(&app, &headers, now).await?;
+    if let crate::auth::session::Caller::Token { token } = &caller {
+        check_token_scope(&app, token, &events, &raw).await?;
+    }
     let out = app.store.append(&events, now).await.map_err(|e| {
         let mut err = ApiError::from(e);
         // Storage knows positions, not lines: add the lines of the source.
@@ -189,4 +196,91 @@ fn parse_lines(body: &[u8]) -> Result<Vec<RawEvent>, ApiError> {
         });
     }
     Ok(out)
+}
+
+/// An ingest token may post only events whose unit lies within the units it was created for.
+/// Every event must name its unit; the first refusal of each event is listed.
+async fn check_token_scope(
+    app: &AppState,
+    token: &casewatch_store::ApiToken,
+    events: &[casewatch_core::Event],
+    raw: &[RawEvent],
+) -> Result<(), ApiError> {
+    use casewatch_authz::{Action, Principal, Resource, Role, UnitPath};
+    let mut paths = Vec::new();
+    for u in &token.units {
+        if let Some(unit) = app.store.get_unit(u).await? {
+            if let Ok(p) = UnitPath::parse(&unit.path) {
+                paths.push(p);
+            }
+        }
+    }
+    let Some(home) = paths.first().cloned() else {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "令牌没有可用的单位范围",
+        ));
+    };
+    let principal = Principal::token(
+        token.id.clone(),
+        home,
+        token.roles.iter().filter_map(|r| Role::parse(r).ok()),
+        paths,
+    );
+    let mut cache: std::collections::HashMap<String, Option<UnitPath>> =
+        std::collections::HashMap::new();
+    let mut problems = Vec::new();
+    for (index, e) in events.iter().enumerate() {
+        let line = raw.get(index).and_then(|r| r.line);
+        let Some(unit) = e.unit.as_ref().map(ToString::to_string) else {
+            problems.push(serde_json::json!({"index": index, "line": line, "id": e.id.as_str(), "field": "unit", "code": "unit_required", "message": "通过令牌接入的事件必须填写 unit"}));
+            continue;
+        };
+        if !cache.contains_key(&unit) {
+            let path = app
+                .store
+                .get_unit(&unit)
+                .await?
+                .and_then(|u| UnitPath::parse(&u.path).ok());
+            cache.insert(unit.clone(), path);
+        }
+        let allowed = cache.get(&unit).and_then(Option::as_ref).is_some_and(|p| {
+            app.authz.is_allowed(
+                &principal,
+                Action::PostEvents,
+                &Resource::OwnedBy(p.clone()),
+            )
+        });
+        if !allowed {
+            problems.push(serde_json::json!({"index": index, "line": line, "id": e.id.as_str(), "field": "unit", "code": "unit_not_allowed", "message": format!("令牌无权为单位 `{unit}` 接入事件")}));
+        }
+    }
+    let outcome = if problems.is_empty() {
+        "success"
+    } else {
+        "denied"
+    };
+    app.store
+        .append_audit(&casewatch_store::AuditEntry {
+            at: app.clock.now(),
+            actor: token.id.clone(),
+            actor_kind: "token".into(),
+            source: None,
+            action: "events.post".into(),
+            target: None,
+            outcome: outcome.into(),
+            details: serde_json::json!({"events": events.len(), "refused": problems.len()}),
+        })
+        .await?;
+    if problems.is_empty() {
+        Ok(())
+    } else {
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "unit_not_allowed",
+            format!("{} 条事件超出令牌的单位范围，整批未保存", problems.len()),
+        )
+        .with_details(&problems))
+    }
 }
