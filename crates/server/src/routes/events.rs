@@ -209,10 +209,10 @@ async fn check_token_scope(
     use casewatch_authz::{Action, Principal, Resource, Role, UnitPath};
     let mut paths = Vec::new();
     for u in &token.units {
-        if let Some(unit) = app.store.get_unit(u).await? {
-            if let Ok(p) = UnitPath::parse(&unit.path) {
-                paths.push(p);
-            }
+        if let Some(unit) = app.store.get_unit(u).await?
+            && let Ok(p) = UnitPath::parse(&unit.path)
+        {
+            paths.push(p);
         }
     }
     let Some(home) = paths.first().cloned() else {
