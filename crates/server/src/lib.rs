@@ -94,6 +94,7 @@ impl AppState {
         (name = "alerts", description = "预警与监督结论 Alerts and findings"),
         (name = "rules", description = "规则包 Rule pack"),
         (name = "auth", description = "登录与会话 Sign-in and sessions"),
+        (name = "admin", description = "单位、账号与令牌管理 Units, users and tokens"),
         (name = "system", description = "系统 System"),
     )
 )]
@@ -141,6 +142,10 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::auth::logout))
         .routes(routes!(routes::auth::me))
         .routes(routes!(routes::audit::list_audit))
+        .routes(routes!(routes::admin::list_units, routes::admin::add_unit))
+        .routes(routes!(routes::admin::list_users, routes::admin::add_user))
+        .routes(routes!(routes::admin::create_token))
+        .routes(routes!(routes::admin::revoke_token))
         .routes(routes!(routes::alerts::list_alerts))
         .routes(routes!(routes::alerts::summary))
         .routes(routes!(routes::alerts::case_findings))

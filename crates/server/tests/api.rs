@@ -1003,6 +1003,159 @@ mod auth {
     }
 
     #[tokio::test]
+    async fn administrators_manage_their_subtree_over_the_api() {
+        for app in TestApp::all().await {
+            let s = &app.db.store;
+            let unit = |id: &str, parent: Option<&str>, kind: &str| casewatch_store::NewUnit {
+                id: id.into(),
+                name: id.into(),
+                parent: parent.map(Into::into),
+                kind: kind.into(),
+            };
+            s.add_unit(&unit("SJ", None, "bureau")).await.unwrap();
+            s.add_unit(&unit("FJ1", Some("SJ"), "branch"))
+                .await
+                .unwrap();
+            s.add_unit(&unit("FJ2", Some("SJ"), "branch"))
+                .await
+                .unwrap();
+            let hash = casewatch_server::auth::password::hash_password("Jing-cha#2026").unwrap();
+            for (id, unit_id, role) in [("A-1", "FJ1", "admin"), ("L-1", "FJ1", "leader")] {
+                let u = casewatch_store::NewUser {
+                    id: id.into(),
+                    name: id.into(),
+                    unit: unit_id.into(),
+                    roles: vec![role.into()],
+                    password_hash: Some(hash.clone()),
+                };
+                s.add_user(&u, jiff::Timestamp::now()).await.unwrap();
+            }
+            let sign_in = |id: &'static str| {
+                let client = app.client.clone();
+                let url = format!("{}/api/v1/auth/login", app.base);
+                async move {
+                    let r = client
+                        .post(url)
+                        .json(&json!({"user": id, "password": "Jing-cha#2026"}))
+                        .send()
+                        .await
+                        .unwrap();
+                    let cookie = session_of(&r);
+                    let me: Value = r.json().await.unwrap();
+                    (cookie, me["csrf_token"].as_str().unwrap().to_owned())
+                }
+            };
+            let (cookie, csrf) = sign_in("A-1").await;
+            let post = |path: &str, body: Value, cookie: &str, csrf: &str| {
+                app.client
+                    .post(format!("{}{path}", app.base))
+                    .header("cookie", cookie)
+                    .header("x-csrf-token", csrf)
+                    .json(&body)
+                    .send()
+            };
+            let r = post(
+                "/api/v1/units",
+                json!({"id": "PCS1", "name": "滨江派出所", "parent": "FJ1", "kind": "station"}),
+                &cookie,
+                &csrf,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), StatusCode::OK, "{}", app.db.label);
+            let r = post(
+                "/api/v1/units",
+                json!({"id": "PCS2", "name": "外分局派出所", "parent": "FJ2", "kind": "station"}),
+                &cookie,
+                &csrf,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "another branch");
+            let r = post("/api/v1/users", json!({"id": "O-7", "name": "民警", "unit": "PCS1", "roles": ["officer"], "password": "short"}), &cookie, &csrf).await.unwrap();
+            assert_eq!(
+                r.status(),
+                StatusCode::BAD_REQUEST,
+                "the password policy applies"
+            );
+            let r = post("/api/v1/users", json!({"id": "O-7", "name": "民警", "unit": "PCS1", "roles": ["officer"], "password": "Jing-cha#2027"}), &cookie, &csrf).await.unwrap();
+            assert_eq!(r.status(), StatusCode::OK);
+            let users: Value = app
+                .client
+                .get(format!("{}/api/v1/users", app.base))
+                .header("cookie", &cookie)
+                .send()
+                .await
+                .unwrap()
+                .json()
+                .await
+                .unwrap();
+            let ids: Vec<&str> = users
+                .as_array()
+                .unwrap()
+                .iter()
+                .map(|u| u["id"].as_str().unwrap())
+                .collect();
+            assert!(ids.contains(&"O-7") && ids.contains(&"A-1"), "{ids:?}");
+            assert!(users[0].get("password_hash").is_none());
+            let r = post(
+                "/api/v1/tokens",
+                json!({"name": "接警", "units": ["PCS1"]}),
+                &cookie,
+                &csrf,
+            )
+            .await
+            .unwrap();
+            let created: Value = r.json().await.unwrap();
+            let id = created["id"].as_str().unwrap().to_owned();
+            assert!(
+                created["credential"]
+                    .as_str()
+                    .unwrap()
+                    .starts_with(&format!("{id}."))
+            );
+            let r = app
+                .client
+                .delete(format!("{}/api/v1/tokens/{id}", app.base))
+                .header("cookie", &cookie)
+                .header("x-csrf-token", &csrf)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::NO_CONTENT);
+            // Without the CSRF token, writes are refused.
+            let r = app
+                .client
+                .post(format!("{}/api/v1/units", app.base))
+                .header("cookie", &cookie)
+                .json(&json!({"id": "X", "name": "X", "parent": "FJ1", "kind": "station"}))
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            // A leader is not an administrator.
+            let (lcookie, lcsrf) = sign_in("L-1").await;
+            let r = post(
+                "/api/v1/units",
+                json!({"id": "PCS3", "name": "x", "parent": "FJ1", "kind": "station"}),
+                &lcookie,
+                &lcsrf,
+            )
+            .await
+            .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+            let r = app
+                .client
+                .get(format!("{}/api/v1/users", app.base))
+                .header("cookie", &lcookie)
+                .send()
+                .await
+                .unwrap();
+            assert_eq!(r.status(), StatusCode::FORBIDDEN);
+        }
+    }
+
+    #[tokio::test]
     async fn repeated_failures_lock_the_account() {
         for app in TestApp::all().await {
             with_user(&app).await;

@@ -1,5 +1,6 @@
 //! Handlers, one module per resource.
 
+pub mod admin;
 pub mod alerts;
 pub mod audit;
 pub mod auth;
