@@ -129,14 +129,14 @@ async fn admin(
     headers: &HeaderMap,
 ) -> Result<Principal, ApiError> {
     let caller = identify(app, headers, app.clock.now()).await?;
-    if let Caller::User { session, .. } = &caller {
-        if check_csrf(method, headers, &session.csrf_token).is_err() {
-            return Err(ApiError::new(
-                StatusCode::FORBIDDEN,
-                "csrf",
-                "跨站请求或缺少 X-CSRF-Token",
-            ));
-        }
+    if let Caller::User { session, .. } = &caller
+        && check_csrf(method, headers, &session.csrf_token).is_err()
+    {
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "csrf",
+            "跨站请求或缺少 X-CSRF-Token",
+        ));
     }
     principal_of(&caller)
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "not_signed_in", "请先登录"))
