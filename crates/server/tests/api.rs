@@ -86,6 +86,37 @@ impl TestApp {
     }
 }
 
+/// The password of every account the tests create.
+const PASSWORD: &str = "Jing-cha#2026";
+
+/// Registers a unit of the tree.
+async fn add_unit(app: &TestApp, id: &str, parent: Option<&str>, kind: &str) {
+    let unit = casewatch_store::NewUnit {
+        id: id.into(),
+        name: format!("单位{id}"),
+        parent: parent.map(Into::into),
+        kind: kind.into(),
+    };
+    app.db.store.add_unit(&unit).await.unwrap();
+}
+
+/// Creates an account with one role and [`PASSWORD`].
+async fn add_account(app: &TestApp, id: &str, unit: &str, role: &str) {
+    let hash = casewatch_server::auth::password::hash_password(PASSWORD).unwrap();
+    let user = casewatch_store::NewUser {
+        id: id.into(),
+        name: format!("民警{id}"),
+        unit: unit.into(),
+        roles: vec![role.into()],
+        password_hash: Some(hash),
+    };
+    app.db
+        .store
+        .add_user(&user, jiff::Timestamp::now())
+        .await
+        .unwrap();
+}
+
 fn events() -> Value {
     json!([
         {"id":"e1","type":"case.accepted","case":"C1","at":"2026-03-01T09:00:00+08:00","unit":"U-1","data":{"kind":"criminal","cause":"盗窃"}},
@@ -595,24 +626,8 @@ mod auth {
     use super::*;
 
     async fn with_user(app: &TestApp) {
-        let s = &app.db.store;
-        s.add_unit(&casewatch_store::NewUnit {
-            id: "SJ".into(),
-            name: "市局".into(),
-            parent: None,
-            kind: "bureau".into(),
-        })
-        .await
-        .unwrap();
-        let hash = casewatch_server::auth::password::hash_password("Jing-cha#2026").unwrap();
-        let user = casewatch_store::NewUser {
-            id: "O-1".into(),
-            name: "张三".into(),
-            unit: "SJ".into(),
-            roles: vec!["legal_dept".into()],
-            password_hash: Some(hash),
-        };
-        s.add_user(&user, jiff::Timestamp::now()).await.unwrap();
+        add_unit(app, "SJ", None, "bureau").await;
+        add_account(app, "O-1", "SJ", "legal_dept").await;
     }
 
     async fn login(app: &TestApp, password: &str) -> reqwest::Response {
@@ -814,31 +829,9 @@ mod auth {
         for app in TestApp::all().await {
             with_user(&app).await; // O-1: legal_dept at SJ
             let s = &app.db.store;
-            s.add_unit(&casewatch_store::NewUnit {
-                id: "PCS".into(),
-                name: "派出所".into(),
-                parent: Some("SJ".into()),
-                kind: "station".into(),
-            })
-            .await
-            .unwrap();
-            s.add_unit(&casewatch_store::NewUnit {
-                id: "OTHER".into(),
-                name: "外市局".into(),
-                parent: None,
-                kind: "bureau".into(),
-            })
-            .await
-            .unwrap();
-            let hash = casewatch_server::auth::password::hash_password("Jing-cha#2026").unwrap();
-            let outsider = casewatch_store::NewUser {
-                id: "O-9".into(),
-                name: "外单位".into(),
-                unit: "OTHER".into(),
-                roles: vec!["legal_dept".into()],
-                password_hash: Some(hash),
-            };
-            s.add_user(&outsider, jiff::Timestamp::now()).await.unwrap();
+            add_unit(&app, "PCS", Some("SJ"), "station").await;
+            add_unit(&app, "OTHER", None, "bureau").await;
+            add_account(&app, "O-9", "OTHER", "legal_dept").await;
             let batch = json!([
                 {"id":"m1","type":"case.accepted","case":"M","at":"2026-03-01T09:00:00+08:00","unit":"PCS","data":{"kind":"criminal"}},
                 {"id":"m2","type":"person.registered","case":"M","subject":"P1","at":"2026-03-01T10:00:00+08:00","data":{"role":"suspect","name":"王某","id_number":"310101199001011234"}}

@@ -7,3 +7,4 @@ pub mod hardening;
 pub mod password;
 pub mod rate_limit;
 pub mod session;
+pub mod trail;

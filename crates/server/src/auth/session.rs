@@ -67,6 +67,25 @@ fn unauthorized(code: &'static str, message: &str) -> ApiError {
     ApiError::new(StatusCode::UNAUTHORIZED, code, message)
 }
 
+impl Caller {
+    /// The signed-in user as an authorization principal; `None` for anyone else (tokens are
+    /// checked against their own unit scope where they may act).
+    pub fn principal(&self) -> Option<casewatch_authz::Principal> {
+        use casewatch_authz::{Principal, Role, UnitPath};
+        match self {
+            Caller::User { user, .. } => {
+                let unit = UnitPath::parse(&user.unit_path).ok()?;
+                Some(Principal::user(
+                    user.id.clone(),
+                    unit,
+                    user.roles.iter().filter_map(|r| Role::parse(r).ok()),
+                ))
+            }
+            Caller::Token { .. } | Caller::Anonymous => None,
+        }
+    }
+}
+
 /// The value of one cookie.
 pub fn cookie(headers: &HeaderMap, name: &str) -> Option<String> {
     headers

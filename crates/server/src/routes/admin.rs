@@ -6,7 +6,7 @@ use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use casewatch_authz::{Action, Principal, Resource, UnitPath};
-use casewatch_store::{ApiToken, AuditEntry, NewUnit, NewUser, StoreError, Unit, User};
+use casewatch_store::{ApiToken, NewUnit, NewUser, StoreError, Unit, User};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -14,8 +14,8 @@ use crate::AppState;
 use crate::auth::hardening::check_csrf;
 use crate::auth::password::{check_policy, digest, hash_password, new_secret};
 use crate::auth::session::{Caller, identify};
+use crate::auth::trail::Actor;
 use crate::error::{ApiError, ErrorBody};
-use crate::routes::audit::principal_of;
 
 /// A unit of the tree.
 #[derive(Debug, Serialize, Deserialize, ToSchema)]
@@ -138,7 +138,8 @@ async fn admin(
             "跨站请求或缺少 X-CSRF-Token",
         ));
     }
-    principal_of(&caller)
+    caller
+        .principal()
         .ok_or_else(|| ApiError::new(StatusCode::UNAUTHORIZED, "not_signed_in", "请先登录"))
 }
 
@@ -164,19 +165,9 @@ async fn audit(
     outcome: &str,
     details: serde_json::Value,
 ) -> Result<(), ApiError> {
-    app.store
-        .append_audit(&AuditEntry {
-            at: app.clock.now(),
-            actor: p.id.clone(),
-            actor_kind: "user".into(),
-            source: None,
-            action: action.into(),
-            target: Some(target.into()),
-            outcome: outcome.into(),
-            details,
-        })
-        .await?;
-    Ok(())
+    Actor::user(p.id.clone(), None)
+        .record(app, action, Some(target), outcome, details)
+        .await
 }
 
 fn forbidden() -> ApiError {

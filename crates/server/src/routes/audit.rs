@@ -11,14 +11,15 @@ use axum::extract::rejection::QueryRejection;
 use axum::extract::{Query, State};
 use axum::http::{HeaderMap, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use casewatch_authz::{Action, Principal, Resource, Role, UnitPath};
+use casewatch_authz::{Action, Resource};
 use casewatch_core::time::{format_instant, from_micros, parse_instant};
-use casewatch_store::{AuditEntry, AuditQuery, AuditRow};
+use casewatch_store::{AuditQuery, AuditRow};
 use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
-use crate::auth::session::{Caller, identify};
+use crate::auth::session::identify;
+use crate::auth::trail::Actor;
 use crate::error::{ApiError, ErrorBody};
 
 /// Filters of the audit list.
@@ -111,21 +112,6 @@ fn csv_field(s: &str) -> String {
     }
 }
 
-/// The signed-in user as an authorization principal; `None` for anyone else.
-pub(crate) fn principal_of(caller: &Caller) -> Option<Principal> {
-    match caller {
-        Caller::User { user, .. } => {
-            let unit = UnitPath::parse(&user.unit_path).ok()?;
-            Some(Principal::user(
-                user.id.clone(),
-                unit,
-                user.roles.iter().filter_map(|r| Role::parse(r).ok()),
-            ))
-        }
-        Caller::Token { .. } | Caller::Anonymous => None,
-    }
-}
-
 /// The audit trail, newest first, for administrators and the legal department of the user's
 /// unit; reading it is itself audited.
 #[utoipa::path(
@@ -148,7 +134,7 @@ pub async fn list_audit(
 ) -> Result<Response, ApiError> {
     let now = app.clock.now();
     let caller = identify(&app, &headers, now).await?;
-    let Some(principal) = principal_of(&caller) else {
+    let Some(principal) = caller.principal() else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "not_signed_in",
@@ -160,19 +146,10 @@ pub async fn list_audit(
         Action::ReadAudit,
         &Resource::OwnedBy(principal.unit.clone()),
     );
-    let record = |outcome: &str, details: serde_json::Value| AuditEntry {
-        at: now,
-        actor: principal.id.clone(),
-        actor_kind: "user".into(),
-        source: None,
-        action: "audit.read".into(),
-        target: None,
-        outcome: outcome.into(),
-        details,
-    };
+    let actor = Actor::user(principal.id.clone(), None);
     if !allowed {
-        app.store
-            .append_audit(&record("denied", serde_json::json!({})))
+        actor
+            .record(&app, "audit.read", None, "denied", serde_json::json!({}))
             .await?;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -211,8 +188,10 @@ pub async fn list_audit(
         }
     };
     let page = app.store.list_audit(&q).await?;
-    app.store
-        .append_audit(&record("success", serde_json::json!({"format": if csv { "csv" } else { "json" }, "rows": page.items.len()})))
+    let details =
+        serde_json::json!({"format": if csv { "csv" } else { "json" }, "rows": page.items.len()});
+    actor
+        .record(&app, "audit.read", None, "success", details)
         .await?;
     if csv {
         let mut out = String::from(

@@ -4,7 +4,7 @@ use axum::Json;
 use axum::extract::{ConnectInfo, State};
 use axum::http::{HeaderMap, HeaderValue, StatusCode, header};
 use axum::response::{IntoResponse, Response};
-use casewatch_store::{AuditEntry, Session};
+use casewatch_store::Session;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -12,6 +12,7 @@ use crate::AppState;
 use crate::auth::hardening::check_csrf;
 use crate::auth::password::{digest, new_secret, verify_password};
 use crate::auth::session::{Caller, clear_cookie, identify, session_cookie};
+use crate::auth::trail::Actor;
 use crate::error::{ApiError, ErrorBody};
 
 /// Credentials.
@@ -46,30 +47,6 @@ fn source(ext: &axum::http::Extensions) -> Option<String> {
         .map(|a| a.0.ip().to_string())
 }
 
-async fn audit(
-    app: &AppState,
-    actor: &str,
-    kind: &str,
-    src: Option<String>,
-    action: &str,
-    outcome: &str,
-    details: serde_json::Value,
-) {
-    let entry = AuditEntry {
-        at: app.clock.now(),
-        actor: actor.to_owned(),
-        actor_kind: kind.to_owned(),
-        source: src,
-        action: action.to_owned(),
-        target: None,
-        outcome: outcome.to_owned(),
-        details,
-    };
-    if let Err(e) = app.store.append_audit(&entry).await {
-        tracing::error!(error = %e, action, "writing the audit trail failed");
-    }
-}
-
 /// Signs in with 警号 and password; sets the session cookie (HttpOnly, SameSite=Strict).
 #[utoipa::path(
     post,
@@ -91,16 +68,15 @@ pub async fn login(
     let src = source(&ext);
     let key = format!("{}:login", src.as_deref().unwrap_or("?"));
     if let Err(wait) = app.login_limiter.check(&key, std::time::Instant::now()) {
-        audit(
-            &app,
-            "anonymous",
-            "anonymous",
-            src,
-            "login",
-            "denied",
-            serde_json::json!({"reason": "rate_limited"}),
-        )
-        .await;
+        Actor::anonymous("anonymous", src)
+            .record(
+                &app,
+                "login",
+                None,
+                "denied",
+                serde_json::json!({"reason": "rate_limited"}),
+            )
+            .await?;
         return Err(ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
@@ -129,45 +105,42 @@ pub async fn login(
     let user = app.store.get_user(&req.user).await.ok().flatten();
     let Some(user) = user else {
         // The same answer and audit as a wrong password: no enumeration of 警号.
-        audit(
-            &app,
-            &req.user,
-            "anonymous",
-            src,
-            "login",
-            "failure",
-            serde_json::json!({"reason": "unknown_user"}),
-        )
-        .await;
+        Actor::anonymous(&req.user, src)
+            .record(
+                &app,
+                "login",
+                None,
+                "failure",
+                serde_json::json!({"reason": "unknown_user"}),
+            )
+            .await?;
         return Err(fail("password"));
     };
     if user.disabled {
-        audit(
-            &app,
-            &user.id,
-            "user",
-            src,
-            "login",
-            "denied",
-            serde_json::json!({"reason": "disabled"}),
-        )
-        .await;
+        Actor::user(&user.id, src)
+            .record(
+                &app,
+                "login",
+                None,
+                "denied",
+                serde_json::json!({"reason": "disabled"}),
+            )
+            .await?;
         return Err(fail("disabled"));
     }
     if user
         .locked_until_us
         .is_some_and(|t| t > now.as_microsecond())
     {
-        audit(
-            &app,
-            &user.id,
-            "user",
-            src,
-            "login",
-            "denied",
-            serde_json::json!({"reason": "locked"}),
-        )
-        .await;
+        Actor::user(&user.id, src)
+            .record(
+                &app,
+                "login",
+                None,
+                "denied",
+                serde_json::json!({"reason": "locked"}),
+            )
+            .await?;
         return Err(fail("locked"));
     }
     let ok = user
@@ -182,7 +155,7 @@ pub async fn login(
         let locked = after
             .locked_until_us
             .is_some_and(|t| t > now.as_microsecond());
-        audit(&app, &user.id, "user", src, "login", "failure", serde_json::json!({"reason": "password", "failed_logins": after.failed_logins, "locked": locked})).await;
+        Actor::user(&user.id, src).record(&app, "login", None, "failure", serde_json::json!({"reason": "password", "failed_logins": after.failed_logins, "locked": locked})).await?;
         return Err(fail(if locked { "locked" } else { "password" }));
     }
     app.store.record_login_success(&user.id).await?;
@@ -209,16 +182,9 @@ pub async fn login(
         source: src.clone(),
     };
     app.store.create_session(&session).await?;
-    audit(
-        &app,
-        &user.id,
-        "user",
-        src,
-        "login",
-        "success",
-        serde_json::json!({}),
-    )
-    .await;
+    Actor::user(&user.id, src)
+        .record(&app, "login", None, "success", serde_json::json!({}))
+        .await?;
     let me = Me {
         must_change_password: user.password_changed_at_us.is_none(),
         id: user.id,
@@ -260,16 +226,15 @@ pub async fn logout(
         ));
     };
     if check_csrf(&method, &headers, &session.csrf_token).is_err() {
-        audit(
-            &app,
-            &user.id,
-            "user",
-            source(&ext),
-            "logout",
-            "denied",
-            serde_json::json!({"reason": "csrf"}),
-        )
-        .await;
+        Actor::user(&user.id, source(&ext))
+            .record(
+                &app,
+                "logout",
+                None,
+                "denied",
+                serde_json::json!({"reason": "csrf"}),
+            )
+            .await?;
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "csrf",
@@ -277,16 +242,9 @@ pub async fn logout(
         ));
     }
     app.store.delete_session(&session.id_hash).await?;
-    audit(
-        &app,
-        &user.id,
-        "user",
-        source(&ext),
-        "logout",
-        "success",
-        serde_json::json!({}),
-    )
-    .await;
+    Actor::user(&user.id, source(&ext))
+        .record(&app, "logout", None, "success", serde_json::json!({}))
+        .await?;
     let mut res = StatusCode::NO_CONTENT.into_response();
     if let Ok(v) = HeaderValue::from_str(&clear_cookie(&app.auth)) {
         res.headers_mut().insert(header::SET_COOKIE, v);

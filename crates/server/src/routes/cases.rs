@@ -157,7 +157,7 @@ async fn unmask_allowed(
     use casewatch_authz::{Action, Resource, UnitPath};
     let now = app.clock.now();
     let caller = crate::auth::session::identify(app, headers, now).await?;
-    let Some(principal) = crate::routes::audit::principal_of(&caller) else {
+    let Some(principal) = caller.principal() else {
         return Err(ApiError::new(
             StatusCode::UNAUTHORIZED,
             "not_signed_in",
@@ -182,17 +182,14 @@ async fn unmask_allowed(
     } else {
         "denied"
     };
-    app.store
-        .append_audit(&casewatch_store::AuditEntry {
-            at: now,
-            actor: principal.id.clone(),
-            actor_kind: "user".into(),
-            source: None,
-            action: "pii.unmask".into(),
-            target: Some(case_id.to_owned()),
-            outcome: outcome.into(),
-            details: serde_json::json!({"reason": reason}),
-        })
+    crate::auth::trail::Actor::user(principal.id.clone(), None)
+        .record(
+            app,
+            "pii.unmask",
+            Some(case_id),
+            outcome,
+            serde_json::json!({"reason": reason}),
+        )
         .await?;
     if !allowed {
         return Err(ApiError::new(

@@ -261,17 +261,9 @@ async fn check_token_scope(
     } else {
         "denied"
     };
-    app.store
-        .append_audit(&casewatch_store::AuditEntry {
-            at: app.clock.now(),
-            actor: token.id.clone(),
-            actor_kind: "token".into(),
-            source: None,
-            action: "events.post".into(),
-            target: None,
-            outcome: outcome.into(),
-            details: serde_json::json!({"events": events.len(), "refused": problems.len()}),
-        })
+    let details = serde_json::json!({"events": events.len(), "refused": problems.len()});
+    crate::auth::trail::Actor::token(token.id.clone(), None)
+        .record(app, "events.post", None, outcome, details)
         .await?;
     if problems.is_empty() {
         Ok(())
