@@ -14,6 +14,10 @@ enum Reach {
     OwnUnit,
     /// The principal's unit and every unit below it (`resource in principal.unit`).
     OwnSubtree,
+    /// [`Reach::OwnUnit`], for users only (`principal is User`).
+    UserOwnUnit,
+    /// [`Reach::OwnSubtree`], for users only (`principal is User`).
+    UserOwnSubtree,
     /// A token's ingest units with their subtrees (`resource in principal.ingest_units`);
     /// nothing for a user.
     IngestUnits,
@@ -28,6 +32,7 @@ const GRANTS: &[(Role, Action, Reach)] = &[
     // officer.cedar
     (Role::Officer, Action::ReadCase, Reach::OwnUnit),
     (Role::Officer, Action::ReadPersonalData, Reach::OwnUnit),
+    (Role::Officer, Action::PostEvents, Reach::UserOwnUnit),
     // legal_officer.cedar
     (Role::LegalOfficer, Action::ReadCase, Reach::OwnSubtree),
     (
@@ -36,6 +41,11 @@ const GRANTS: &[(Role, Action, Reach)] = &[
         Reach::OwnSubtree,
     ),
     (Role::LegalOfficer, Action::ReadDashboard, Reach::OwnSubtree),
+    (
+        Role::LegalOfficer,
+        Action::PostEvents,
+        Reach::UserOwnSubtree,
+    ),
     // legal_dept.cedar
     (Role::LegalDept, Action::ReadCase, Reach::OwnSubtree),
     (Role::LegalDept, Action::ReadPersonalData, Reach::OwnSubtree),
@@ -102,6 +112,13 @@ pub fn scope(principal: &Principal, action: Action) -> Scope {
         match reach {
             Reach::OwnUnit => units.push(principal.unit.clone()),
             Reach::OwnSubtree => subtrees.push(principal.unit.clone()),
+            Reach::UserOwnUnit if principal.kind == PrincipalKind::User => {
+                units.push(principal.unit.clone());
+            }
+            Reach::UserOwnSubtree if principal.kind == PrincipalKind::User => {
+                subtrees.push(principal.unit.clone());
+            }
+            Reach::UserOwnUnit | Reach::UserOwnSubtree => {}
             Reach::IngestUnits => {
                 if let PrincipalKind::Token { ingest_units } = &principal.kind {
                     subtrees.extend(ingest_units.iter().cloned());

@@ -65,7 +65,9 @@ fn the_repository_folder_loads_and_is_the_embedded_one() {
             "legal-dept-reads-dashboards-and-audit-of-its-subtree",
             "legal-officer-reads-cases-of-his-subtree",
             "legal-officer-reads-dashboards-of-his-subtree",
+            "legal-officer-records-events-of-his-subtree",
             "officer-reads-cases-of-his-unit",
+            "officer-records-events-of-his-unit",
             "top-level-legal-dept-changes-rules",
         ]
     );

@@ -63,7 +63,10 @@ fn officer_reads_cases_of_exactly_his_unit() {
         user officer @ /CITY/EAST/ | read_personal_data | /CITY/EAST/ST1/  | deny
         user officer @ /CITY/EAST/ | read_dashboard     | /CITY/EAST/      | deny
         user officer @ /CITY/EAST/ | read_audit         | /CITY/EAST/      | deny
-        user officer @ /CITY/EAST/ | post_events        | /CITY/EAST/      | deny
+        user officer @ /CITY/EAST/ | post_events        | /CITY/EAST/      | allow
+        user officer @ /CITY/EAST/ | post_events        | /CITY/EAST/ST1/  | deny
+        user officer @ /CITY/EAST/ | post_events        | /CITY/WEST/      | deny
+        token officer @ /CITY/EAST/ -> /CITY/EAST/ | post_events | /CITY/EAST/ | deny
         user officer @ /CITY/EAST/ | manage_users       | /CITY/EAST/      | deny
         user officer @ /CITY/EAST/ | read_rules         | -                | allow
         user officer @ /CITY/EAST/ | change_rules       | -                | deny

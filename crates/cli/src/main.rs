@@ -393,7 +393,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         }
         Command::Coverage => {
             let store = import::open_store(&cfg, cli.rules.as_deref()).await?;
-            let c = store.coverage().await?;
+            let c = store.coverage(None).await?;
             let pct = |covered: i64, steps: i64| {
                 if steps == 0 {
                     100.0

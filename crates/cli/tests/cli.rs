@@ -283,16 +283,39 @@ fn serve_demo_starts_with_data_and_answers() {
         .enable_all()
         .build()
         .unwrap();
-    let page: serde_json::Value = rt.block_on(async {
-        reqwest::get(format!("http://{addr}/api/v1/cases?per_page=1"))
+    let (anonymous, page) = rt.block_on(async {
+        let client = reqwest::Client::new();
+        let url = format!("http://{addr}/api/v1/cases?per_page=1");
+        let anonymous = client.get(&url).send().await.unwrap().status();
+        // The printed demo account of the city's legal department sees every case.
+        let login = client
+            .post(format!("http://{addr}/api/v1/auth/login"))
+            .json(&serde_json::json!({"user": "O-900003", "password": "Demo#2026-legal_dept"}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(login.status(), reqwest::StatusCode::OK);
+        let cookie = login.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let page: serde_json::Value = client
+            .get(&url)
+            .header("cookie", cookie)
+            .send()
             .await
             .unwrap()
             .json()
             .await
-            .unwrap()
+            .unwrap();
+        (anonymous, page)
     });
     child.kill().unwrap();
     child.wait().unwrap();
+    assert_eq!(anonymous, reqwest::StatusCode::UNAUTHORIZED);
     assert_eq!(page["total"], 30);
 }
 

@@ -13,12 +13,38 @@ function zhTime(s) {
   const m = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(s);
   return m ? `${m[1]}年${Number(m[2])}月${Number(m[3])}日 ${m[4]}:${m[5]}` : s;
 }
-async function api(path) {
-  const r = await fetch(path, {headers: {accept: "application/json"}});
+async function api(path, init) {
+  const r = await fetch(path, {headers: {accept: "application/json", "content-type": "application/json"}, ...init});
   const body = await r.json();
+  if (r.status === 401 && !path.startsWith("/api/v1/auth/")) showLogin();
   if (!r.ok) throw new Error(body?.error?.message || r.statusText);
   return body;
 }
+function showLogin() {
+  $("login").hidden = false;
+  document.querySelector("main").hidden = true;
+  $("who").textContent = "";
+}
+function signedIn(me) {
+  $("login").hidden = true;
+  document.querySelector("main").hidden = false;
+  $("who").innerHTML = `${esc(me.name)}（${esc(me.id)}） <button type="button" id="logout">退出</button> ·`;
+  $("logout").addEventListener("click", async () => {
+    await fetch("/api/v1/auth/logout", {method: "POST", headers: {"x-csrf-token": me.csrf_token}});
+    showLogin();
+  });
+  loadCases();
+}
+$("login").addEventListener("submit", async (ev) => {
+  ev.preventDefault();
+  const f = new FormData($("login"));
+  try {
+    signedIn(await api("/api/v1/auth/login", {method: "POST", body: JSON.stringify({user: f.get("user"), password: f.get("password")})}));
+    $("loginerr").textContent = "";
+  } catch (e) {
+    $("loginerr").textContent = e.message;
+  }
+});
 for (const [k, v] of Object.entries(STAGES)) $("filters").stage.add(new Option(v, k));
 async function loadCases() {
   const f = new FormData($("filters"));
@@ -64,4 +90,4 @@ $("next").addEventListener("click", () => { page += 1; loadCases(); });
 $("cases").addEventListener("click", (ev) => { const tr = ev.target.closest("tr[data-id]"); if (tr) showCase(tr.dataset.id); });
 $("cases").addEventListener("keydown", (ev) => { const tr = ev.target.closest("tr[data-id]"); if (tr && ev.key === "Enter") showCase(tr.dataset.id); });
 api("/api/v1/health").then((h) => { $("health").textContent = `运行正常（${h.backend}，v${h.version}）`; }).catch((e) => { $("health").textContent = `异常：${e.message}`; });
-loadCases();
+api("/api/v1/auth/me").then(signedIn).catch(showLogin);

@@ -56,6 +56,8 @@ pub struct AppState {
     pub auth: Arc<auth::session::AuthConfig>,
     /// Limits login attempts per client address.
     pub login_limiter: Arc<auth::rate_limit::RateLimiter>,
+    /// Limits failed bearer-token authentications per client address (token guessing).
+    pub token_limiter: Arc<auth::rate_limit::RateLimiter>,
     /// The Cedar policies (`policies/`).
     pub authz: Arc<casewatch_authz::Authorizer>,
 }
@@ -75,6 +77,7 @@ impl AppState {
             timer: Arc::new(tokio::sync::Notify::new()),
             auth: Arc::new(auth::session::AuthConfig::default()),
             login_limiter: Arc::new(auth::rate_limit::RateLimiter::new(10, 20)),
+            token_limiter: Arc::new(auth::rate_limit::RateLimiter::new(20, 20)),
             authz: Arc::new(casewatch_authz::Authorizer::standard()?),
         })
     }
@@ -176,6 +179,10 @@ pub fn app(state: AppState) -> Router {
         .route("/app.js", axum::routing::get(app_js))
         .fallback(not_found)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            auth::hardening::limit_bad_tokens,
+        ))
         .layer(axum::middleware::from_fn(auth::hardening::security_headers))
         .layer(TraceLayer::new_for_http())
         .with_state(state)

@@ -11,12 +11,24 @@ use reqwest::StatusCode;
 use serde_json::{Value, json};
 
 /// A running server on a fresh database.
+///
+/// Every test app has the unit `SJ-R` (a 市局) with `U-1` below it, an ingest token for
+/// `SJ-R` that [`TestApp::post`] sends, and a legal-department account `R-1` at `SJ-R` whose
+/// session [`TestApp::get`] sends: the tests of ingestion and reading go through access
+/// control like any client.
 struct TestApp {
     base: String,
     client: reqwest::Client,
     db: TestDb,
+    /// `Authorization` of the ingest token.
+    bearer: String,
+    /// `Cookie` of R-1's session.
+    cookie: String,
     _shutdown: tokio::sync::oneshot::Sender<()>,
 }
+
+/// The secret of the test apps' ingest token `T-TEST`.
+const TEST_SECRET: &str = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
 impl TestApp {
     async fn start(db: TestDb, body_limit: usize) -> TestApp {
@@ -37,12 +49,66 @@ impl TestApp {
         tokio::spawn(casewatch_server::serve(listener, state, async {
             let _ = rx.await;
         }));
-        TestApp {
+        let mut app = TestApp {
             base: format!("http://{addr}"),
             client: reqwest::Client::new(),
             db,
+            bearer: format!("Bearer T-TEST.{TEST_SECRET}"),
+            cookie: String::new(),
             _shutdown: tx,
+        };
+        add_unit(&app, "SJ-R", None, "bureau").await;
+        add_unit(&app, "U-1", Some("SJ-R"), "station").await;
+        let token = casewatch_store::ApiToken {
+            id: "T-TEST".into(),
+            name: "测试接入".into(),
+            secret_hash: casewatch_server::auth::password::digest(TEST_SECRET),
+            roles: vec!["ingest".into()],
+            units: vec!["SJ-R".into()],
+            created_by: "test".into(),
+            created_at_us: 0,
+            revoked_at_us: None,
+            last_used_us: None,
+        };
+        app.db.store.create_token(&token).await.unwrap();
+        add_account(&app, "R-1", "SJ-R", "legal_dept").await;
+        app.cookie = app.sign_in("R-1").await.0;
+        app
+    }
+
+    /// Signs in with [`PASSWORD`]: the session's `Cookie` value and its CSRF token.
+    async fn sign_in(&self, user: &str) -> (String, String) {
+        let r = self
+            .client
+            .post(format!("{}/api/v1/auth/login", self.base))
+            .json(&json!({"user": user, "password": PASSWORD}))
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "login of {user}");
+        let cookie = r.headers()["set-cookie"]
+            .to_str()
+            .unwrap()
+            .split(';')
+            .next()
+            .unwrap()
+            .to_owned();
+        let me: Value = r.json().await.unwrap();
+        (
+            cookie,
+            me["csrf_token"].as_str().unwrap_or_default().to_owned(),
+        )
+    }
+
+    /// A GET with another session's cookie (or none, with `""`).
+    async fn get_as(&self, cookie: &str, path: &str) -> (StatusCode, Value) {
+        let mut req = self.client.get(format!("{}{path}", self.base));
+        if !cookie.is_empty() {
+            req = req.header("cookie", cookie);
         }
+        let r = req.send().await.unwrap();
+        let status = r.status();
+        (status, r.json().await.unwrap_or(Value::Null))
     }
 
     async fn all() -> Vec<TestApp> {
@@ -62,6 +128,7 @@ impl TestApp {
             .client
             .post(format!("{}/api/v1/events", self.base))
             .header("content-type", content_type)
+            .header("authorization", &self.bearer)
             .body(body)
             .send()
             .await
@@ -70,15 +137,9 @@ impl TestApp {
         (status, r.json().await.unwrap_or(Value::Null))
     }
 
+    /// A GET as R-1 (legal department at SJ-R).
     async fn get(&self, path: &str) -> (StatusCode, Value) {
-        let r = self
-            .client
-            .get(format!("{}{path}", self.base))
-            .send()
-            .await
-            .unwrap();
-        let status = r.status();
-        (status, r.json().await.unwrap_or(Value::Null))
+        self.get_as(&self.cookie, path).await
     }
 
     async fn n_events(&self) -> u64 {
@@ -334,6 +395,16 @@ async fn the_openapi_document_is_served_and_stable() {
     ] {
         assert!(doc["paths"].get(path).is_some(), "{path} is documented");
     }
+    // Every operation states its security: the schemes it accepts, or `{}` for public ones.
+    let mut undeclared = Vec::new();
+    for (path, item) in doc["paths"].as_object().unwrap() {
+        for (method, op) in item.as_object().unwrap() {
+            if op["security"].as_array().is_none_or(Vec::is_empty) {
+                undeclared.push(format!("{method} {path}"));
+            }
+        }
+    }
+    assert!(undeclared.is_empty(), "no security stated: {undeclared:?}");
     insta::assert_json_snapshot!("openapi", doc);
 }
 
@@ -503,7 +574,7 @@ async fn the_timer_moves_a_clock_to_overdue_at_its_instant_without_new_events() 
     let fmt = |t: jiff::Timestamp| casewatch_core::time::format_instant(t);
     let due_back = now + jiff::SignedDuration::from_millis(1500);
     let batch = json!([
-        {"id":"t1","type":"case.accepted","case":"T","at": fmt(now - jiff::SignedDuration::from_mins(10)),"data":{"kind":"criminal"}},
+        {"id":"t1","type":"case.accepted","case":"T","at": fmt(now - jiff::SignedDuration::from_mins(10)),"unit":"U-1","data":{"kind":"criminal"}},
         {"id":"t2","type":"property.seized","case":"T","subject":"X1","at": fmt(now - jiff::SignedDuration::from_mins(9)),"data":{"kind":"obtain"}},
         {"id":"t3","type":"property.checked_out","case":"T","subject":"X1","at": fmt(now - jiff::SignedDuration::from_mins(8)),"data":{"due_back": fmt(due_back)}}
     ]);
@@ -562,6 +633,7 @@ async fn alerts_filter_by_unit_subtree() {
             kind: kind.into(),
         };
         s.add_unit(&unit("SJ", None, "bureau")).await.unwrap();
+        add_account(&app, "L-SJ", "SJ", "legal_dept").await;
         s.add_unit(&unit("FJ1", Some("SJ"), "branch"))
             .await
             .unwrap();
@@ -571,14 +643,37 @@ async fn alerts_filter_by_unit_subtree() {
         s.add_unit(&unit("FJ2", Some("SJ"), "branch"))
             .await
             .unwrap();
-        // `events()` is owned by U-1; a second case by the station under FJ1.
+        // `events()` is owned by U-1 (under SJ-R); a second case by the station under FJ1,
+        // sent with a token for SJ.
         app.post("application/json", events().to_string()).await;
+        let token = casewatch_store::ApiToken {
+            id: "T-SJ".into(),
+            name: "市局接入".into(),
+            secret_hash: casewatch_server::auth::password::digest(TEST_SECRET),
+            roles: vec!["ingest".into()],
+            units: vec!["SJ".into()],
+            created_by: "test".into(),
+            created_at_us: 0,
+            revoked_at_us: None,
+            last_used_us: None,
+        };
+        s.create_token(&token).await.unwrap();
         let other = json!([
             {"id":"p1","type":"case.accepted","case":"C2","at":"2026-03-01T09:00:00+08:00","unit":"PCS1","data":{"kind":"criminal"}},
             {"id":"p2","type":"detention.started","case":"C2","subject":"P1","at":"2026-03-02T10:23:00+08:00","unit":"PCS1"}
         ]);
-        let (status, body) = app.post("application/json", other.to_string()).await;
-        assert_eq!(status, StatusCode::OK, "{body}");
+        let r = app
+            .client
+            .post(format!("{}/api/v1/events", app.base))
+            .header("content-type", "application/json")
+            .header("authorization", format!("Bearer T-SJ.{TEST_SECRET}"))
+            .body(other.to_string())
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(r.status(), StatusCode::OK, "{}", app.db.label);
+        // A legal department at the top sees both trees' … only its own tree: SJ, not SJ-R.
+        let (sj, _) = app.sign_in("L-SJ").await;
         let cases_of = |page: &Value| {
             let mut c: Vec<String> = page["items"]
                 .as_array()
@@ -589,7 +684,7 @@ async fn alerts_filter_by_unit_subtree() {
             c.dedup();
             c
         };
-        let (_, under_fj1) = app.get("/api/v1/alerts?state=all&unit=FJ1").await;
+        let (_, under_fj1) = app.get_as(&sj, "/api/v1/alerts?state=all&unit=FJ1").await;
         assert_eq!(
             cases_of(&under_fj1),
             ["C2"],
@@ -597,18 +692,29 @@ async fn alerts_filter_by_unit_subtree() {
             app.db.label
         );
         let (_, under_sj) = app
-            .get("/api/v1/alerts?state=all&unit=SJ&per_page=200")
+            .get_as(&sj, "/api/v1/alerts?state=all&unit=SJ&per_page=200")
             .await;
-        assert_eq!(cases_of(&under_sj), ["C2"], "U-1 is not in the tree");
-        let (_, under_fj2) = app.get("/api/v1/alerts?state=all&unit=FJ2").await;
-        assert_eq!(under_fj2["total"], 0);
-        let (_, exact) = app.get("/api/v1/alerts?state=all&unit=U-1").await;
+        assert_eq!(cases_of(&under_sj), ["C2"], "U-1 is in another tree");
+        let (_, everything) = app
+            .get_as(&sj, "/api/v1/alerts?state=all&per_page=200")
+            .await;
         assert_eq!(
-            cases_of(&exact),
-            ["C1"],
-            "an unregistered unit matches exactly"
+            cases_of(&everything),
+            ["C2"],
+            "the filter is within the scope"
         );
-        let (_, summary) = app.get("/api/v1/alerts/summary?state=all&unit=FJ1").await;
+        let (_, under_fj2) = app.get_as(&sj, "/api/v1/alerts?state=all&unit=FJ2").await;
+        assert_eq!(under_fj2["total"], 0);
+        let (_, foreign) = app.get_as(&sj, "/api/v1/alerts?state=all&unit=U-1").await;
+        assert_eq!(
+            foreign["total"], 0,
+            "a unit outside the reader's tree shows nothing"
+        );
+        let (_, exact) = app.get_as(&sj, "/api/v1/alerts?state=all&unit=PCS1").await;
+        assert_eq!(cases_of(&exact), ["C2"]);
+        let (_, summary) = app
+            .get_as(&sj, "/api/v1/alerts/summary?state=all&unit=FJ1")
+            .await;
         assert!(
             summary["rows"]
                 .as_array()
@@ -617,7 +723,7 @@ async fn alerts_filter_by_unit_subtree() {
                 .all(|r| r["unit"] == "PCS1"),
             "{summary}"
         );
-        let (status, _) = app.get("/api/v1/alerts/summary?unit=NOPE").await;
+        let (status, _) = app.get_as(&sj, "/api/v1/alerts/summary?unit=NOPE").await;
         assert_eq!(status, StatusCode::BAD_REQUEST);
     }
 }
@@ -827,9 +933,9 @@ mod auth {
     #[tokio::test]
     async fn personal_data_is_masked_unless_unmasked_with_a_reason() {
         for app in TestApp::all().await {
-            with_user(&app).await; // O-1: legal_dept at SJ
+            // R-1: legal_dept at SJ-R, the test app's reader.
             let s = &app.db.store;
-            add_unit(&app, "PCS", Some("SJ"), "station").await;
+            add_unit(&app, "PCS", Some("SJ-R"), "station").await;
             add_unit(&app, "OTHER", None, "bureau").await;
             add_account(&app, "O-9", "OTHER", "legal_dept").await;
             let batch = json!([
@@ -848,10 +954,12 @@ mod auth {
                 masked["timeline"][1]["data"]["id_number"], "3101**********1234",
                 "masked in event data too"
             );
-            let (status, _) = app.get("/api/v1/cases/M?unmask=true&reason=核对身份").await;
+            let (status, _) = app
+                .get_as("", "/api/v1/cases/M?unmask=true&reason=核对身份")
+                .await;
             assert_eq!(status, StatusCode::UNAUTHORIZED);
 
-            let cookie = session_of(&login(&app, "Jing-cha#2026").await);
+            let cookie = app.cookie.clone();
             let get = |path: &str, cookie: &str| {
                 let url = format!("{}{path}", app.base);
                 let c = cookie.to_owned();
@@ -888,8 +996,21 @@ mod auth {
                 get("/api/v1/cases/M?unmask=true&reason=x%20y", &outsider_cookie)
                     .await
                     .status(),
+                StatusCode::NOT_FOUND,
+                "another bureau's legal department does not see the case at all"
+            );
+            add_account(&app, "L-1", "SJ-R", "leader").await;
+            let (leader, _) = app.sign_in("L-1").await;
+            assert_eq!(
+                get("/api/v1/cases/M?unmask=true&reason=x%20y", &leader)
+                    .await
+                    .status(),
                 StatusCode::FORBIDDEN,
-                "another bureau's legal department"
+                "a leader reads the case but not its personal data"
+            );
+            assert_eq!(
+                get("/api/v1/cases/M", &leader).await.status(),
+                StatusCode::OK
             );
 
             let q = casewatch_store::AuditQuery {
@@ -911,8 +1032,8 @@ mod auth {
                 .map(|r| format!("{}:{}", r.actor, r.outcome))
                 .collect();
             assert!(
-                outcomes.contains(&"O-1:success".to_owned())
-                    && outcomes.contains(&"O-9:denied".to_owned()),
+                outcomes.contains(&"R-1:success".to_owned())
+                    && outcomes.contains(&"L-1:denied".to_owned()),
                 "{outcomes:?}"
             );
         }
@@ -967,7 +1088,8 @@ mod auth {
             assert_eq!(r.status(), StatusCode::OK, "{}", app.db.label);
             let foreign = json!([
                 {"id":"t2","type":"case.accepted","case":"T2","at":"2026-03-01T09:00:00+08:00","unit":"PCS2","data":{"kind":"criminal"}},
-                {"id":"t3","type":"case.filed","case":"T1","at":"2026-03-01T10:00:00+08:00"}
+                {"id":"t3","type":"case.filed","case":"T9","at":"2026-03-01T10:00:00+08:00"},
+                {"id":"t4","type":"case.filed","case":"T1","at":"2026-03-01T10:00:00+08:00"}
             ]);
             let r = post(foreign, format!("Bearer tk-1.{secret}")).await;
             assert_eq!(r.status(), StatusCode::FORBIDDEN);
@@ -978,11 +1100,23 @@ mod auth {
                 .iter()
                 .map(|d| d["code"].as_str().unwrap())
                 .collect();
-            assert_eq!(codes, ["unit_not_allowed", "unit_required"]);
+            assert_eq!(
+                codes,
+                ["unit_not_allowed", "unit_required"],
+                "t4 is T1's, of PCS1"
+            );
+            // Counted after the test app's own setup, which stores no events.
             assert_eq!(
                 app.n_events().await,
                 1,
                 "nothing of the refused batch was stored"
+            );
+            let of_its_case = json!([{"id":"t4","type":"case.filed","case":"T1","at":"2026-03-01T10:00:00+08:00"}]);
+            let r = post(of_its_case, format!("Bearer tk-1.{secret}")).await;
+            assert_eq!(
+                r.status(),
+                StatusCode::OK,
+                "an event without unit is its case's"
             );
             let wrong = post(json!([]), "Bearer tk-1.wrong".into()).await;
             assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
@@ -1149,6 +1283,40 @@ mod auth {
     }
 
     #[tokio::test]
+    async fn guessing_tokens_is_rate_limited_but_good_tokens_are_not() {
+        let db = testing::sqlite().await.unwrap();
+        let app = TestApp::start(db, 1 << 20).await;
+        let get = |bearer: String| {
+            let client = app.client.clone();
+            let url = format!("{}/api/v1/calendar", app.base);
+            async move {
+                client
+                    .get(url)
+                    .header("authorization", bearer)
+                    .send()
+                    .await
+                    .unwrap()
+                    .status()
+            }
+        };
+        // Successes cost nothing.
+        for _ in 0..30 {
+            assert_eq!(get(app.bearer.clone()).await, StatusCode::OK);
+        }
+        let mut statuses = Vec::new();
+        for i in 0..25 {
+            statuses.push(get(format!("Bearer T-TEST.guess{i}")).await);
+        }
+        assert_eq!(statuses[..20], [StatusCode::UNAUTHORIZED; 20]);
+        assert_eq!(statuses[20..], [StatusCode::TOO_MANY_REQUESTS; 5]);
+        assert_eq!(
+            get(app.bearer.clone()).await,
+            StatusCode::TOO_MANY_REQUESTS,
+            "the address waits, whatever it sends"
+        );
+    }
+
+    #[tokio::test]
     async fn repeated_failures_lock_the_account() {
         for app in TestApp::all().await {
             with_user(&app).await;
@@ -1216,5 +1384,314 @@ mod auth {
         assert_eq!(r.status(), StatusCode::UNAUTHORIZED);
         let body: Value = r.json().await.unwrap();
         assert_eq!(body["error"]["code"], "session_expired");
+    }
+}
+
+/// Who may read and write what, endpoint by endpoint, on every backend: one account per role
+/// placed so that own, child, parent and foreign units all exist.
+mod access {
+    use std::collections::BTreeSet;
+
+    use super::*;
+
+    /// ```text
+    /// SJ-R 市局 ── U-1 派出所            (case C-U)
+    ///          └─ FJ 分局 ── PCS-A 派出所 (case C-A)
+    ///                    └─ PCS-B 派出所 (case C-B)
+    /// OTHER 另一市局
+    /// ```
+    async fn city(app: &TestApp) -> Vec<(&'static str, String, String)> {
+        add_unit(app, "FJ", Some("SJ-R"), "branch").await;
+        add_unit(app, "PCS-A", Some("FJ"), "station").await;
+        add_unit(app, "PCS-B", Some("FJ"), "station").await;
+        add_unit(app, "OTHER", None, "bureau").await;
+        for (case, unit) in [("C-U", "U-1"), ("C-A", "PCS-A"), ("C-B", "PCS-B")] {
+            let batch = json!([
+                {"id":format!("{case}-1"),"type":"case.accepted","case":case,"at":"2026-03-01T09:00:00+08:00","unit":unit,"data":{"kind":"criminal","cause":"盗窃"}},
+                {"id":format!("{case}-2"),"type":"person.registered","case":case,"subject":"P1","at":"2026-03-01T10:00:00+08:00","data":{"role":"suspect","name":"王某","id_number":"310101199001011234"}},
+                {"id":format!("{case}-3"),"type":"detention.started","case":case,"subject":"P1","at":"2026-03-02T10:23:00+08:00"}
+            ]);
+            let (status, body) = app.post("application/json", batch.to_string()).await;
+            assert_eq!(status, StatusCode::OK, "{body}");
+        }
+        let mut who = Vec::new();
+        for (name, id, unit, role) in [
+            ("officer", "OF", "PCS-A", "officer"),
+            ("legal_officer", "LO", "FJ", "legal_officer"),
+            ("legal_dept", "LD", "FJ", "legal_dept"),
+            ("leader", "LE", "SJ-R", "leader"),
+            ("admin", "AD", "SJ-R", "admin"),
+            ("foreign", "XO", "OTHER", "legal_dept"),
+        ] {
+            add_account(app, id, unit, role).await;
+            let (cookie, csrf) = app.sign_in(id).await;
+            who.push((name, cookie, csrf));
+        }
+        who.push(("anonymous", String::new(), String::new()));
+        who
+    }
+
+    fn case_ids(v: &Value, field: &str) -> BTreeSet<String> {
+        v["items"]
+            .as_array()
+            .map(|a| {
+                a.iter()
+                    .map(|x| x[field].as_str().unwrap().to_owned())
+                    .collect()
+            })
+            .unwrap_or_default()
+    }
+
+    /// What each reader sees in the lists: `None` for a refusal with that status.
+    fn expected(who: &str) -> Result<&'static [&'static str], StatusCode> {
+        match who {
+            "officer" => Ok(&["C-A"]),
+            "legal_officer" | "legal_dept" => Ok(&["C-A", "C-B"]),
+            "leader" => Ok(&["C-A", "C-B", "C-U"]),
+            "admin" => Err(StatusCode::FORBIDDEN),
+            "foreign" => Ok(&[]),
+            _ => Err(StatusCode::UNAUTHORIZED),
+        }
+    }
+
+    #[tokio::test]
+    async fn every_reading_endpoint_by_role_and_unit() {
+        for app in TestApp::all().await {
+            let who = city(&app).await;
+            for (name, cookie, _) in &who {
+                let label = format!("{} {name}", app.db.label);
+                let want = expected(name);
+                let set =
+                    |ids: &[&str]| ids.iter().map(|s| (*s).to_owned()).collect::<BTreeSet<_>>();
+
+                let (status, page) = app.get_as(cookie, "/api/v1/cases").await;
+                match want {
+                    Ok(ids) => {
+                        assert_eq!(status, StatusCode::OK, "cases, {label}");
+                        assert_eq!(case_ids(&page, "case_id"), set(ids), "cases, {label}");
+                        assert_eq!(page["total"], ids.len(), "total, {label}");
+                    }
+                    Err(code) => assert_eq!(status, code, "cases, {label}"),
+                }
+                let (status, page) = app
+                    .get_as(cookie, "/api/v1/alerts?state=all&per_page=200")
+                    .await;
+                match want {
+                    Ok(ids) => {
+                        assert_eq!(status, StatusCode::OK, "alerts, {label}");
+                        assert_eq!(case_ids(&page, "case_id"), set(ids), "alerts, {label}");
+                    }
+                    Err(code) => assert_eq!(status, code, "alerts, {label}"),
+                }
+
+                // A single case: readable, or 404 exactly as if it did not exist.
+                for case in ["C-A", "C-B", "C-U"] {
+                    for path in [
+                        format!("/api/v1/cases/{case}"),
+                        format!("/api/v1/cases/{case}/findings"),
+                    ] {
+                        let (status, body) = app.get_as(cookie, &path).await;
+                        let (_, missing) = app.get_as(cookie, &path.replace(case, "C-NONE")).await;
+                        match want {
+                            Ok(ids) if ids.contains(&case) => {
+                                assert_eq!(status, StatusCode::OK, "{path}, {label}");
+                            }
+                            Err(StatusCode::UNAUTHORIZED) => {
+                                assert_eq!(status, StatusCode::UNAUTHORIZED, "{path}, {label}");
+                            }
+                            _ => {
+                                assert_eq!(status, StatusCode::NOT_FOUND, "{path}, {label}");
+                                assert_eq!(
+                                    body["error"]["message"]
+                                        .as_str()
+                                        .map(|m| m.replace(case, "C-NONE")),
+                                    missing["error"]["message"].as_str().map(str::to_owned),
+                                    "a denied case reads like a missing one, {label}"
+                                );
+                            }
+                        }
+                    }
+                }
+
+                // Dashboards: not for officers or administrators.
+                let dash: Result<&[&str], StatusCode> = match *name {
+                    "officer" | "admin" => Err(StatusCode::FORBIDDEN),
+                    _ => want,
+                };
+                let (status, summary) =
+                    app.get_as(cookie, "/api/v1/alerts/summary?state=all").await;
+                let (cov_status, cov) = app.get_as(cookie, "/api/v1/coverage").await;
+                match dash {
+                    Ok(ids) => {
+                        assert_eq!(
+                            (status, cov_status),
+                            (StatusCode::OK, StatusCode::OK),
+                            "dashboards, {label}"
+                        );
+                        let units: BTreeSet<String> = summary["rows"]
+                            .as_array()
+                            .unwrap()
+                            .iter()
+                            .map(|r| r["unit"].as_str().unwrap().to_owned())
+                            .collect();
+                        let of_cases: BTreeSet<String> = ids
+                            .iter()
+                            .map(|c| {
+                                match *c {
+                                    "C-A" => "PCS-A",
+                                    "C-B" => "PCS-B",
+                                    _ => "U-1",
+                                }
+                                .to_owned()
+                            })
+                            .collect();
+                        assert_eq!(units, of_cases, "summary, {label}");
+                        assert_eq!(cov["cases"], ids.len(), "coverage, {label}");
+                    }
+                    Err(code) => {
+                        assert_eq!((status, cov_status), (code, code), "dashboards, {label}")
+                    }
+                }
+
+                // The rule pack and the calendar: every signed-in user.
+                for path in ["/api/v1/rules", "/api/v1/calendar"] {
+                    let (status, _) = app.get_as(cookie, path).await;
+                    let code = if *name == "anonymous" {
+                        StatusCode::UNAUTHORIZED
+                    } else {
+                        StatusCode::OK
+                    };
+                    assert_eq!(status, code, "{path}, {label}");
+                }
+                // The audit trail: administrators and legal departments.
+                let (status, _) = app.get_as(cookie, "/api/v1/audit").await;
+                let code = match *name {
+                    "admin" | "legal_dept" | "foreign" => StatusCode::OK,
+                    "anonymous" => StatusCode::UNAUTHORIZED,
+                    _ => StatusCode::FORBIDDEN,
+                };
+                assert_eq!(status, code, "audit, {label}");
+            }
+
+            // Denied single reads are in the audit trail.
+            let q = casewatch_store::AuditQuery {
+                actor: Some("OF".into()),
+                action: Some("case.read".into()),
+                outcome: Some("denied".into()),
+                target: None,
+                from_us: None,
+                to_us: None,
+                page: 1,
+                per_page: 50,
+            };
+            let denied: BTreeSet<String> = app
+                .db
+                .store
+                .list_audit(&q)
+                .await
+                .unwrap()
+                .items
+                .into_iter()
+                .filter_map(|r| r.target)
+                .collect();
+            assert_eq!(
+                denied,
+                ["C-B".to_owned(), "C-U".to_owned()].into(),
+                "{}",
+                app.db.label
+            );
+
+            // A token reads only what its roles grant: an ingest token no cases, no rules.
+            for path in ["/api/v1/cases", "/api/v1/rules", "/api/v1/alerts"] {
+                let r = app
+                    .client
+                    .get(format!("{}{path}", app.base))
+                    .header("authorization", &app.bearer)
+                    .send()
+                    .await
+                    .unwrap();
+                assert_eq!(r.status(), StatusCode::FORBIDDEN, "ingest token on {path}");
+            }
+        }
+    }
+
+    #[tokio::test]
+    async fn recording_events_by_role_and_unit() {
+        for app in TestApp::all().await {
+            let who = city(&app).await;
+            let session = |name: &str| {
+                who.iter()
+                    .find(|w| w.0 == name)
+                    .map(|w| (w.1.clone(), w.2.clone()))
+                    .unwrap()
+            };
+            let post = |cookie: String, csrf: Option<String>, body: Value| {
+                let client = app.client.clone();
+                let url = format!("{}/api/v1/events", app.base);
+                async move {
+                    let mut req = client
+                        .post(url)
+                        .header("content-type", "application/json")
+                        .body(body.to_string());
+                    if !cookie.is_empty() {
+                        req = req.header("cookie", cookie);
+                    }
+                    if let Some(c) = csrf {
+                        req = req.header("x-csrf-token", c);
+                    }
+                    let r = req.send().await.unwrap();
+                    let status = r.status();
+                    (status, r.json::<Value>().await.unwrap_or(Value::Null))
+                }
+            };
+            let filed = |id: &str, case: &str| json!([{"id":id,"type":"case.filed","case":case,"at":"2026-03-03T09:00:00+08:00"}]);
+            let n = app.n_events().await;
+
+            let (cookie, csrf) = session("officer");
+            let (status, body) = post(cookie.clone(), Some(csrf.clone()), filed("f1", "C-A")).await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "{}: an officer records his unit's case: {body}",
+                app.db.label
+            );
+            let (status, body) = post(cookie.clone(), Some(csrf.clone()), filed("f2", "C-B")).await;
+            assert_eq!(
+                (status, body["error"]["details"][0]["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("unit_not_allowed")),
+                "another station's case"
+            );
+            let (status, body) = post(cookie.clone(), None, filed("f3", "C-A")).await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (StatusCode::FORBIDDEN, Some("csrf")),
+                "no CSRF token"
+            );
+            let (status, _) = post(cookie, Some("wrong".into()), filed("f3", "C-A")).await;
+            assert_eq!(status, StatusCode::FORBIDDEN, "a wrong CSRF token");
+
+            let (cookie, csrf) = session("legal_officer");
+            let (status, _) = post(cookie, Some(csrf), filed("f4", "C-B")).await;
+            assert_eq!(
+                status,
+                StatusCode::OK,
+                "a legal officer records within his subtree"
+            );
+            for name in ["leader", "admin", "legal_dept", "foreign"] {
+                let (cookie, csrf) = session(name);
+                let (status, _) = post(cookie, Some(csrf), filed("f5", "C-A")).await;
+                assert_eq!(status, StatusCode::FORBIDDEN, "{name} records no events");
+            }
+            let (status, body) = post(String::new(), None, filed("f6", "C-A")).await;
+            assert_eq!(
+                (status, body["error"]["code"].as_str()),
+                (StatusCode::UNAUTHORIZED, Some("not_signed_in"))
+            );
+            assert_eq!(
+                app.n_events().await,
+                n + 2,
+                "only the two allowed batches were stored"
+            );
+        }
     }
 }

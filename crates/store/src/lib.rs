@@ -61,6 +61,10 @@ pub trait Store: Send + Sync {
     /// The ledger of one case, `None` if no event names it.
     async fn get_case(&self, case_id: &str) -> Result<Option<CaseLedger>, StoreError>;
 
+    /// The owning unit of a case: `None` if no event names the case, `Some(None)` if the case
+    /// has no unit.
+    async fn case_unit(&self, case_id: &str) -> Result<Option<Option<String>>, StoreError>;
+
     /// Every stored event of a case, in order of `at` then arrival (the timeline).
     async fn case_events(&self, case_id: &str) -> Result<Vec<StoredEvent>, StoreError>;
 
@@ -108,11 +112,13 @@ pub trait Store: Send + Sync {
     async fn case_findings(&self, case_id: &str) -> Result<Vec<FindingRow>, StoreError>;
 
     /// Finding counts by unit and state, for the states given (all when empty), of the units
-    /// under the unit path `under` (all units when `None`).
+    /// under the unit path `under` (all units when `None`) and within `scope` (unrestricted
+    /// when `None`: trusted callers only).
     async fn finding_summary(
         &self,
         states: &[String],
         under: Option<&str>,
+        scope: Option<&casewatch_authz::Scope>,
     ) -> Result<Vec<SummaryRow>, StoreError>;
 
     /// The state history of one finding, oldest first: (state, instant µs, cause).
@@ -124,8 +130,12 @@ pub trait Store: Send + Sync {
         reference: &str,
     ) -> Result<Vec<(String, i64, String)>, StoreError>;
 
-    /// Supervision coverage overall and per unit (`casewatch_engine::coverage`).
-    async fn coverage(&self) -> Result<CoverageReport, StoreError>;
+    /// Supervision coverage overall and per unit (`casewatch_engine::coverage`), of the cases
+    /// within `scope` (all when `None`: trusted callers only).
+    async fn coverage(
+        &self,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<CoverageReport, StoreError>;
 
     /// Up to `limit` cases with ids after `after`, with their events, in id order.
     async fn case_histories(&self, after: &str, limit: u32)

@@ -56,6 +56,9 @@ const WRITE_LOCK_KEY: i64 = 0x43_57_4c_4f_47;
 /// It is not the event log's lock: an audited read must not wait behind a large import.
 const AUDIT_LOCK_KEY: i64 = 0x43_57_41_55_44;
 
+/// The SQL dialect of authorization filters ([`casewatch_authz::Scope::sql`]).
+const DIALECT: casewatch_authz::Dialect = casewatch_authz::Dialect::Postgres;
+
 /// The i-th bind placeholder.
 fn param(i: usize) -> String {
     format!("${i}")

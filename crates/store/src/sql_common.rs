@@ -855,6 +855,11 @@ impl StoreImpl {
             binds.extend(values.into_iter().map(|v| (Some(v), None)));
             clauses.push(condition);
         }
+        if let Some(scope) = &query.scope {
+            let (condition, values) = scope.sql(DIALECT, "unit_path", binds.len() + 1, param);
+            binds.extend(values.into_iter().map(|v| (Some(v), None)));
+            clauses.push(condition);
+        }
         let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
         let mut count = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM findings {where_sql}")));
         for (s, i) in &binds {
@@ -894,7 +899,7 @@ impl StoreImpl {
         Ok(rows.iter().map(finding_row).collect::<Result<Vec<_>, _>>()?)
     }
 
-    async fn finding_summary_impl(&self, states: &[String], under: Option<&str>) -> Result<Vec<SummaryRow>, StoreError> {
+    async fn finding_summary_impl(&self, states: &[String], under: Option<&str>, scope: Option<&casewatch_authz::Scope>) -> Result<Vec<SummaryRow>, StoreError> {
         let mut clauses: Vec<String> = Vec::new();
         let mut binds: Vec<String> = states.to_vec();
         if !states.is_empty() {
@@ -902,6 +907,11 @@ impl StoreImpl {
         }
         if let Some(under) = under {
             let (condition, values) = subtree_condition("unit_path", under, binds.len() + 1)?;
+            binds.extend(values);
+            clauses.push(condition);
+        }
+        if let Some(scope) = scope {
+            let (condition, values) = scope.sql(DIALECT, "unit_path", binds.len() + 1, param);
             binds.extend(values);
             clauses.push(condition);
         }
@@ -956,10 +966,16 @@ impl StoreImpl {
         Ok(out)
     }
 
-    async fn coverage_impl(&self) -> Result<CoverageReport, StoreError> {
-        let rows = sqlx::query("SELECT unit, COUNT(*), CAST(COALESCE(SUM(n_steps), 0) AS BIGINT), CAST(COALESCE(SUM(n_covered), 0) AS BIGINT) FROM cases GROUP BY unit ORDER BY unit")
-            .fetch_all(&self.pool)
-            .await?;
+    async fn coverage_impl(&self, scope: Option<&casewatch_authz::Scope>) -> Result<CoverageReport, StoreError> {
+        let (condition, values) = match scope {
+            Some(s) => s.sql(DIALECT, "unit_path", 1, param),
+            None => ("1 = 1".to_owned(), Vec::new()),
+        };
+        let mut q = sqlx::query(AssertSqlSafe(format!("SELECT unit, COUNT(*), CAST(COALESCE(SUM(n_steps), 0) AS BIGINT), CAST(COALESCE(SUM(n_covered), 0) AS BIGINT) FROM cases WHERE {condition} GROUP BY unit ORDER BY unit")));
+        for v in &values {
+            q = q.bind(v.clone());
+        }
+        let rows = q.fetch_all(&self.pool).await?;
         let mut units = Vec::new();
         for r in &rows {
             // SUM is NUMERIC in PostgreSQL: the query casts it back to BIGINT for both backends.
@@ -967,7 +983,11 @@ impl StoreImpl {
             let covered: i64 = r.try_get(3)?;
             units.push(UnitCoverage { unit: r.try_get(0)?, cases: r.try_get(1)?, steps, covered });
         }
-        let watched: i64 = sqlx::query("SELECT COUNT(DISTINCT case_id) FROM findings").fetch_one(&self.pool).await?.try_get(0)?;
+        let mut q = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(DISTINCT case_id) FROM findings WHERE {condition}")));
+        for v in values {
+            q = q.bind(v);
+        }
+        let watched: i64 = q.fetch_one(&self.pool).await?.try_get(0)?;
         Ok(CoverageReport {
             cases: units.iter().map(|u| u.cases).sum(),
             cases_watched: watched,
@@ -998,6 +1018,11 @@ impl StoreImpl {
         }
         if let Some(under) = query.unit_under.as_deref() {
             let (condition, values) = subtree_condition("unit_path", under, binds.len() + 1)?;
+            binds.extend(values);
+            clauses.push(condition);
+        }
+        if let Some(scope) = &query.scope {
+            let (condition, values) = scope.sql(DIALECT, "unit_path", binds.len() + 1, param);
             binds.extend(values);
             clauses.push(condition);
         }
@@ -1166,6 +1191,14 @@ impl Store for StoreImpl {
         self.get_case_impl(case_id).await
     }
 
+    async fn case_unit(&self, case_id: &str) -> Result<Option<Option<String>>, StoreError> {
+        let row = sqlx::query("SELECT unit FROM cases WHERE case_id = $1").bind(case_id.to_owned()).fetch_optional(&self.pool).await?;
+        Ok(match row {
+            Some(r) => Some(r.try_get(0)?),
+            None => None,
+        })
+    }
+
     async fn case_events(&self, case_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
         self.case_events_impl(case_id).await
     }
@@ -1210,8 +1243,8 @@ impl Store for StoreImpl {
         self.case_findings_impl(case_id).await
     }
 
-    async fn finding_summary(&self, states: &[String], under: Option<&str>) -> Result<Vec<SummaryRow>, StoreError> {
-        self.finding_summary_impl(states, under).await
+    async fn finding_summary(&self, states: &[String], under: Option<&str>, scope: Option<&casewatch_authz::Scope>) -> Result<Vec<SummaryRow>, StoreError> {
+        self.finding_summary_impl(states, under, scope).await
     }
 
     async fn finding_history(&self, case_id: &str, rule: &str, subject: Option<&str>, reference: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
@@ -1222,8 +1255,8 @@ impl Store for StoreImpl {
         self.case_histories_impl(after, limit).await
     }
 
-    async fn coverage(&self) -> Result<CoverageReport, StoreError> {
-        self.coverage_impl().await
+    async fn coverage(&self, scope: Option<&casewatch_authz::Scope>) -> Result<CoverageReport, StoreError> {
+        self.coverage_impl(scope).await
     }
 
     // Identity and audit: `sql_identity.rs`, `sql_audit.rs`.

@@ -48,6 +48,9 @@ const MIGRATIONS: &[Migration] = &[
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through
 /// a linear search per bind, which a multi-row insert of thousands of parameters turns quadratic.
+/// The SQL dialect of authorization filters ([`casewatch_authz::Scope::sql`]).
+const DIALECT: casewatch_authz::Dialect = casewatch_authz::Dialect::Sqlite;
+
 fn param(_i: usize) -> String {
     "?".to_owned()
 }

@@ -114,6 +114,9 @@ pub struct CaseQuery {
     /// Only cases whose owning unit lies in this subtree: a [`Unit::path`] (`/…/`). Cases whose
     /// unit is not registered have no path and never match.
     pub unit_under: Option<String>,
+    /// What the caller may see ([`casewatch_authz::scope`] of `read_case`), filtered in SQL;
+    /// `None` for trusted callers (the command line) only.
+    pub scope: Option<casewatch_authz::Scope>,
     /// 1-based page.
     pub page: u32,
     /// Page size, 1–200.
@@ -214,6 +217,9 @@ pub struct FindingQuery {
     /// Only findings whose unit lies in this subtree: a [`Unit::path`] (`/…/`). Findings whose
     /// unit is not registered have no path and never match.
     pub unit_under: Option<String>,
+    /// What the caller may see ([`casewatch_authz::scope`] of `read_case`), filtered in SQL;
+    /// `None` for trusted callers (the command line) only.
+    pub scope: Option<casewatch_authz::Scope>,
     /// Only findings whose starting or triggering event this officer recorded.
     pub officer: Option<String>,
     /// Only this case.

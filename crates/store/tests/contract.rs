@@ -577,7 +577,7 @@ mod supervision {
             sorted.sort_by_key(|d| (d.is_none(), *d));
             assert_eq!(dues, sorted, "sorted by due, checks last");
             let summary = s
-                .finding_summary(&["overdue".to_owned()], None)
+                .finding_summary(&["overdue".to_owned()], None, None)
                 .await
                 .unwrap();
             assert_eq!(
@@ -652,7 +652,7 @@ async fn coverage_counts_steps_the_rules_watch() {
         let note =
             ev(json!({"id":"n1","type":"x-note","case":"C1","at":"2026-03-02T11:00:00+08:00"}));
         s.append(&[note], now()).await.unwrap();
-        let c = s.coverage().await.unwrap();
+        let c = s.coverage(None).await.unwrap();
         // case.accepted, person.registered and detention.started are watched (a rule reacts to
         // them or reads a fact they establish, `docs/coverage.md`); x-note is not.
         assert_eq!(

@@ -12,6 +12,41 @@ pub const CSP: &str = "default-src 'self'; script-src 'self'; style-src 'self' '
                        connect-src 'self'; font-src 'self' data:; object-src 'none'; base-uri 'self'; form-action 'self'; \
                        frame-ancestors 'none'";
 
+/// Limits bearer-token guessing: a client address whose requests with an `Authorization` header
+/// failed authentication (401) too often gets 429 for a while, before its token is even looked
+/// up. Successful requests cost nothing, so a busy ingest client is never slowed.
+pub async fn limit_bad_tokens(
+    axum::extract::State(app): axum::extract::State<crate::AppState>,
+    req: Request,
+    next: Next,
+) -> Response {
+    use axum::response::IntoResponse;
+    if !req.headers().contains_key(header::AUTHORIZATION) {
+        return next.run(req).await;
+    }
+    let key = req
+        .extensions()
+        .get::<axum::extract::ConnectInfo<std::net::SocketAddr>>()
+        .map_or_else(|| "?".to_owned(), |a| a.0.ip().to_string());
+    let now = std::time::Instant::now();
+    if let Err(wait) = app.token_limiter.peek(&key, now) {
+        return crate::error::ApiError::new(
+            axum::http::StatusCode::TOO_MANY_REQUESTS,
+            "rate_limited",
+            format!(
+                "令牌认证失败次数过多，请 {} 秒后再试",
+                wait.as_secs().max(1)
+            ),
+        )
+        .into_response();
+    }
+    let res = next.run(req).await;
+    if res.status() == axum::http::StatusCode::UNAUTHORIZED {
+        app.token_limiter.charge(&key, now);
+    }
+    res
+}
+
 /// Adds the security headers to every response.
 pub async fn security_headers(req: Request, next: Next) -> Response {
     let mut res = next.run(req).await;

@@ -26,6 +26,22 @@ impl RateLimiter {
 
     /// Takes one token for `key` at `now`; `Err(wait)` says how long until the next one.
     pub fn check(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        self.take(key, now, true)
+    }
+
+    /// Whether `key` has a token at `now`, without taking it; `Err(wait)` as for
+    /// [`RateLimiter::check`]. With [`RateLimiter::charge`], limits only failures: peek before
+    /// the attempt, charge after a failed one.
+    pub fn peek(&self, key: &str, now: Instant) -> Result<(), Duration> {
+        self.take(key, now, false)
+    }
+
+    /// Takes one token for `key` at `now` if there is one.
+    pub fn charge(&self, key: &str, now: Instant) {
+        let _ = self.take(key, now, true);
+    }
+
+    fn take(&self, key: &str, now: Instant, consume: bool) -> Result<(), Duration> {
         let mut map = match self.buckets.lock() {
             Ok(m) => m,
             Err(poisoned) => poisoned.into_inner(),
@@ -40,7 +56,9 @@ impl RateLimiter {
         *tokens = (*tokens + refill).min(self.burst);
         *last = now;
         if *tokens >= 1.0 {
-            *tokens -= 1.0;
+            if consume {
+                *tokens -= 1.0;
+            }
             Ok(())
         } else {
             Err(Duration::from_secs_f64(
@@ -69,5 +87,19 @@ mod tests {
                 .is_ok(),
             "one token per second"
         );
+    }
+
+    #[test]
+    fn peeking_takes_nothing_and_charging_does() {
+        let rl = RateLimiter::new(2, 60);
+        let t0 = Instant::now();
+        for _ in 0..5 {
+            assert!(rl.peek("k", t0).is_ok());
+        }
+        rl.charge("k", t0);
+        rl.charge("k", t0);
+        assert!(rl.peek("k", t0).is_err());
+        rl.charge("k", t0);
+        assert!(rl.peek("k", t0 + Duration::from_secs(1)).is_ok());
     }
 }

@@ -8,7 +8,6 @@
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
-use axum::http::StatusCode;
 use casewatch_core::time::{format_instant, from_micros, parse_instant};
 use casewatch_engine::State as FindingState;
 use casewatch_engine::pack::{LimitSpec, RuleBody, Unit, Warning};
@@ -17,6 +16,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::{IntoParams, ToSchema};
 
 use crate::AppState;
+use crate::auth::access::Reader;
 use crate::error::{ApiError, ErrorBody};
 
 /// The states an alert list shows when none is asked for: what needs action.
@@ -173,16 +173,21 @@ fn parse_time(field: &str, raw: Option<&str>) -> Result<Option<i64>, ApiError> {
     tag = "alerts",
     params(AlertParams),
     responses(
-        (status = 200, description = "One page of findings.", body = AlertPage),
+        (status = 200, description = "One page of the findings of cases the caller may read.", body = AlertPage),
         (status = 400, description = "An invalid filter.", body = ErrorBody),
-    )
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The caller's roles read no cases.", body = ErrorBody),
+    ),
+    security(("session" = []), ("token" = []))
 )]
 pub async fn list_alerts(
     State(app): State<AppState>,
+    reader: Reader,
     params: Result<Query<AlertParams>, QueryRejection>,
 ) -> Result<Json<AlertPage>, ApiError> {
     let Query(p) = params
         .map_err(|e| ApiError::bad_param("query", format!("查询参数无效：{}", e.body_text())))?;
+    let scope = reader.scope(casewatch_authz::Action::ReadCase)?;
     let per_page = p.per_page.unwrap_or(50);
     if !(1..=200).contains(&per_page) {
         return Err(ApiError::bad_param(
@@ -208,6 +213,7 @@ pub async fn list_alerts(
         due_before_us: parse_time("due_before", p.due_before.as_deref())?,
         due_after_us: parse_time("due_after", p.due_after.as_deref())?,
         unit_under: under,
+        scope: Some(scope),
         page,
         per_page,
     };
@@ -270,16 +276,21 @@ pub struct SummaryCell {
     tag = "alerts",
     params(SummaryParams),
     responses(
-        (status = 200, description = "Counts by unit and state.", body = Summary),
+        (status = 200, description = "Counts by unit and state, of the units whose dashboards the caller may read.", body = Summary),
         (status = 400, description = "An invalid state.", body = ErrorBody),
-    )
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The caller's roles read no dashboards.", body = ErrorBody),
+    ),
+    security(("session" = []), ("token" = []))
 )]
 pub async fn summary(
     State(app): State<AppState>,
+    reader: Reader,
     params: Result<Query<SummaryParams>, QueryRejection>,
 ) -> Result<Json<Summary>, ApiError> {
     let Query(p) = params
         .map_err(|e| ApiError::bad_param("query", format!("查询参数无效：{}", e.body_text())))?;
+    let scope = reader.scope(casewatch_authz::Action::ReadDashboard)?;
     let states = parse_states(p.state.as_deref())?;
     let under = subtree_of(&app, p.unit.as_deref()).await?;
     if p.unit.is_some() && under.is_none() {
@@ -288,7 +299,10 @@ pub async fn summary(
             format!("单位 `{}` 未登记", p.unit.unwrap_or_default()),
         ));
     }
-    let rows = app.store.finding_summary(&states, under.as_deref()).await?;
+    let rows = app
+        .store
+        .finding_summary(&states, under.as_deref(), Some(&scope))
+        .await?;
     let mut totals = std::collections::BTreeMap::new();
     for r in &rows {
         *totals.entry(r.state.clone()).or_insert(0) += r.count;
@@ -314,20 +328,17 @@ pub async fn summary(
     params(("id" = String, Path, description = "The case id")),
     responses(
         (status = 200, description = "The case's findings with their state history.", body = Vec<Alert>),
-        (status = 404, description = "No such case.", body = ErrorBody),
-    )
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 404, description = "No such case, or one the caller may not read (the same answer; the attempt is audited).", body = ErrorBody),
+    ),
+    security(("session" = []), ("token" = []))
 )]
 pub async fn case_findings(
     State(app): State<AppState>,
+    reader: Reader,
     Path(id): Path<String>,
 ) -> Result<Json<Vec<Alert>>, ApiError> {
-    if app.store.get_case(&id).await?.is_none() {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "case_not_found",
-            format!("案件 `{id}` 不存在"),
-        ));
-    }
+    crate::routes::cases::readable_case(&app, &reader, &id, "case.findings").await?;
     let mut out = Vec::new();
     for f in app.store.case_findings(&id).await? {
         let history = app
@@ -393,9 +404,22 @@ pub struct RulePack {
     get,
     path = "/api/v1/rules",
     tag = "rules",
-    responses((status = 200, description = "The rule pack.", body = RulePack))
+    responses(
+        (status = 200, description = "The rule pack.", body = RulePack),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The caller may not read the rule pack (API tokens).", body = ErrorBody),
+    ),
+    security(("session" = []), ("token" = []))
 )]
-pub async fn rules(State(app): State<AppState>) -> Json<RulePack> {
+pub async fn rules(
+    State(app): State<AppState>,
+    reader: Reader,
+) -> Result<Json<RulePack>, ApiError> {
+    if !reader.may_globally(&app, casewatch_authz::Action::ReadRules) {
+        return Err(crate::auth::access::forbidden(
+            casewatch_authz::Action::ReadRules,
+        ));
+    }
     let pack = app.store.pack();
     let rules = pack
         .rules
@@ -460,9 +484,9 @@ pub async fn rules(State(app): State<AppState>) -> Json<RulePack> {
             }
         })
         .collect();
-    Json(RulePack {
+    Ok(Json(RulePack {
         name: pack.name.clone(),
         version: pack.version.clone(),
         rules,
-    })
+    }))
 }

@@ -7,26 +7,33 @@ use casewatch_core::ledger::Stage;
 use casewatch_store::CaseQuery;
 
 use crate::AppState;
+use crate::auth::access::{Reader, case_not_found};
 use crate::error::{ApiError, ErrorBody};
 use crate::wire::{CaseDetail, CaseListParams, CasePage, CaseRow, TimelineEntry};
 
-/// Lists cases by unit, kind, stage and free text, newest activity first.
+/// Lists the cases the caller may read, by unit, kind, stage and free text, newest activity
+/// first.
 #[utoipa::path(
     get,
     path = "/api/v1/cases",
     tag = "cases",
     params(CaseListParams),
     responses(
-        (status = 200, description = "One page of cases with the total.", body = CasePage),
+        (status = 200, description = "One page of the cases the caller may read, with the total.", body = CasePage),
         (status = 400, description = "An invalid filter.", body = ErrorBody),
-    )
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The caller's roles read no cases.", body = ErrorBody),
+    ),
+    security(("session" = []), ("token" = []))
 )]
 pub async fn list_cases(
     State(app): State<AppState>,
+    reader: Reader,
     params: Result<Query<CaseListParams>, axum::extract::rejection::QueryRejection>,
 ) -> Result<Json<CasePage>, ApiError> {
     let Query(p) = params
         .map_err(|e| ApiError::bad_param("query", format!("查询参数无效：{}", e.body_text())))?;
+    let scope = reader.scope(casewatch_authz::Action::ReadCase)?;
     if let Some(kind) = &p.kind
         && kind != "criminal"
         && kind != "administrative"
@@ -63,6 +70,7 @@ pub async fn list_cases(
         stage: p.stage,
         text: p.q,
         unit_under: None,
+        scope: Some(scope),
         page,
         per_page,
     };
@@ -88,40 +96,33 @@ pub async fn list_cases(
     responses(
         (status = 200, description = "The case, personal data masked unless unmasked.", body = CaseDetail),
         (status = 400, description = "Unmasking without a reason.", body = ErrorBody),
-        (status = 401, description = "Unmasking without signing in.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
         (status = 403, description = "The role may not see this case's personal data.", body = ErrorBody),
-        (status = 404, description = "No event names this case.", body = ErrorBody),
+        (status = 404, description = "No such case, or one the caller may not read (the same answer; the attempt is audited).", body = ErrorBody),
     ),
-    security((), ("session" = []))
+    security(("session" = []), ("token" = []))
 )]
 pub async fn get_case(
     State(app): State<AppState>,
+    reader: Reader,
     Path(id): Path<String>,
     q: Result<Query<UnmaskParams>, axum::extract::rejection::QueryRejection>,
-    headers: axum::http::HeaderMap,
 ) -> Result<Json<serde_json::Value>, ApiError> {
     let Query(q) =
         q.map_err(|e| ApiError::bad_param("query", format!("查询参数无效：{}", e.body_text())))?;
-    let Some(ledger) = app.store.get_case(&id).await? else {
-        return Err(ApiError::new(
-            StatusCode::NOT_FOUND,
-            "case_not_found",
-            format!("案件 `{id}` 不存在"),
-        ));
-    };
+    let ledger = readable_case(&app, &reader, &id, "case.read").await?;
     let unmask = if q.unmask.unwrap_or(false) {
-        Some(
-            unmask_allowed(
-                &app,
-                &headers,
-                &id,
-                ledger.unit.as_deref(),
-                q.reason.as_deref(),
-            )
-            .await?,
+        unmask_allowed(
+            &app,
+            &reader,
+            &id,
+            ledger.unit.as_deref(),
+            q.reason.as_deref(),
         )
+        .await?;
+        true
     } else {
-        None
+        false
     };
     let timeline = TimelineEntry::timeline(app.store.case_events(&id).await?);
     let mut doc = serde_json::to_value(CaseDetail { ledger, timeline }).map_err(|e| {
@@ -131,7 +132,7 @@ pub async fn get_case(
             e.to_string(),
         )
     })?;
-    if unmask.is_none() {
+    if !unmask {
         crate::privacy::mask_json(&mut doc);
     }
     Ok(Json(doc))
@@ -146,43 +147,57 @@ pub struct UnmaskParams {
     pub reason: Option<String>,
 }
 
-/// Checks and audits an explicit unmasking of a case's personal data; returns the user's id.
+/// The ledger of a case the reader may read; a missing case and a denied one get the same
+/// 404. Every attempt is audited as `action` (`case.read`, `case.findings`…), with its outcome.
+pub async fn readable_case(
+    app: &AppState,
+    reader: &Reader,
+    id: &str,
+    action: &str,
+) -> Result<casewatch_core::ledger::CaseLedger, ApiError> {
+    let ledger = app.store.get_case(id).await?;
+    let allowed = match &ledger {
+        Some(l) => {
+            reader
+                .may(app, casewatch_authz::Action::ReadCase, l.unit.as_deref())
+                .await?
+        }
+        None => false,
+    };
+    let (outcome, details) = match (&ledger, allowed) {
+        (None, _) => ("failure", serde_json::json!({"reason": "not_found"})),
+        (Some(_), false) => ("denied", serde_json::json!({})),
+        (Some(_), true) => ("success", serde_json::json!({})),
+    };
+    reader
+        .actor
+        .record(app, action, Some(id), outcome, details)
+        .await?;
+    match ledger {
+        Some(l) if allowed => Ok(l),
+        _ => Err(case_not_found(id)),
+    }
+}
+
+/// Checks and audits an explicit unmasking of a case's personal data.
 async fn unmask_allowed(
     app: &AppState,
-    headers: &axum::http::HeaderMap,
+    reader: &Reader,
     case_id: &str,
     unit: Option<&str>,
     reason: Option<&str>,
-) -> Result<String, ApiError> {
-    use casewatch_authz::{Action, Resource, UnitPath};
-    let now = app.clock.now();
-    let caller = crate::auth::session::identify(app, headers, now).await?;
-    let Some(principal) = caller.principal() else {
-        return Err(ApiError::new(
-            StatusCode::UNAUTHORIZED,
-            "not_signed_in",
-            "查看完整个人信息须先登录",
-        ));
-    };
+) -> Result<(), ApiError> {
     let reason = reason.map(str::trim).filter(|r| r.chars().count() >= 2);
-    let path = match unit {
-        Some(u) => app
-            .store
-            .get_unit(u)
-            .await?
-            .and_then(|u| UnitPath::parse(&u.path).ok()),
-        None => None,
-    };
-    let allowed = path.is_some_and(|p| {
-        app.authz
-            .is_allowed(&principal, Action::ReadPersonalData, &Resource::OwnedBy(p))
-    });
+    let allowed = reader
+        .may(app, casewatch_authz::Action::ReadPersonalData, unit)
+        .await?;
     let outcome = if allowed && reason.is_some() {
         "success"
     } else {
         "denied"
     };
-    crate::auth::trail::Actor::user(principal.id.clone(), None)
+    reader
+        .actor
         .record(
             app,
             "pii.unmask",
@@ -201,5 +216,5 @@ async fn unmask_allowed(
     if reason.is_none() {
         return Err(ApiError::bad_param("reason", "查看完整个人信息须说明理由"));
     }
-    Ok(principal.id)
+    Ok(())
 }

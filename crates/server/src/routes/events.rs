@@ -4,13 +4,16 @@ use axum::Json;
 use axum::body::Bytes;
 use axum::extract::State;
 use axum::extract::rejection::BytesRejection;
-use axum::http::{HeaderMap, StatusCode, header};
+use axum::http::{HeaderMap, Method, StatusCode, header};
 use casewatch_core::batch::{RawEvent, validate_batch};
 use serde::Deserialize;
 use serde_json::Value;
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::auth::hardening::check_csrf;
+use crate::auth::session::Caller;
+use crate::auth::trail::Actor;
 use crate::error::{ApiError, ErrorBody};
 use crate::wire::IngestResult;
 
@@ -54,13 +57,13 @@ pub struct EventIn {
     responses(
         (status = 200, description = "The batch was stored (or was entirely duplicates).", body = IngestResult),
         (status = 400, description = "Malformed body or invalid events; nothing was stored. `details` lists every problem by `index` (0-based), `line`, `id`, `field`, `code`.", body = ErrorBody),
-        (status = 401, description = "A bearer token that is unknown, wrong or revoked.", body = ErrorBody),
-        (status = 403, description = "An event outside the units of the ingest token; nothing was stored.", body = ErrorBody),
+        (status = 401, description = "No credentials, or a bearer token that is unknown, wrong or revoked, or an expired session.", body = ErrorBody),
+        (status = 403, description = "An event outside the units the caller may record events for (an `ingest` token's units; an officer's own unit), or a cookie-authenticated request without the CSRF token; nothing was stored.", body = ErrorBody),
         (status = 409, description = "An event id exists with different content; nothing was stored.", body = ErrorBody),
         (status = 413, description = "The body exceeds the configured limit.", body = ErrorBody),
         (status = 415, description = "Neither JSON nor JSON Lines.", body = ErrorBody),
     ),
-    security((), ("token" = []))
+    security(("token" = []), ("session" = []))
 )]
 pub async fn post_events(
     State(app): State<AppState>,
@@ -107,6 +110,27 @@ pub async fn post_events(
     };
 
     let now = app.clock.now();
+    let caller = crate::auth::session::identify(&app, &headers, now).await?;
+    let actor = match &caller {
+        Caller::Anonymous => {
+            return Err(ApiError::new(
+                StatusCode::UNAUTHORIZED,
+                "not_signed_in",
+                "接入事件须使用 API 令牌（Authorization: Bearer）或登录",
+            ));
+        }
+        Caller::User { user, session } => {
+            if check_csrf(&Method::POST, &headers, &session.csrf_token).is_err() {
+                return Err(ApiError::new(
+                    StatusCode::FORBIDDEN,
+                    "csrf",
+                    "跨站请求或缺少 X-CSRF-Token",
+                ));
+            }
+            Actor::user(user.id.clone(), None)
+        }
+        Caller::Token { token } => Actor::token(token.id.clone(), None),
+    };
     let events = validate_batch(&raw, Some(now)).map_err(|problems| {
         let n_events = problems
             .iter()
@@ -123,10 +147,7 @@ pub async fn post_events(
         )
         .with_details(&problems)
     })?;
-    let caller = crate::auth::session::identify(&app, &headers, now).await?;
-    if let crate::auth::session::Caller::Token { token } = &caller {
-        check_token_scope(&app, token, &events, &raw).await?;
-    }
+    check_scope(&app, &caller, &actor, &events, &raw).await?;
     let out = app.store.append(&events, now).await.map_err(|e| {
         let mut err = ApiError::from(e);
         // Storage knows positions, not lines: add the lines of the source.
@@ -198,54 +219,60 @@ fn parse_lines(body: &[u8]) -> Result<Vec<RawEvent>, ApiError> {
     Ok(out)
 }
 
-/// An ingest token may post only events whose unit lies within the units it was created for.
-/// Every event must name its unit; the first refusal of each event is listed.
-async fn check_token_scope(
+/// A caller may post only events of the units it may record events for (`post_events`): an
+/// `ingest` token those it was issued for with their subtrees, an officer his own unit. An
+/// event's unit is the one it names, else its case's: named by an earlier event of the batch,
+/// else stored. The first refusal of each event is listed; the attempt is audited.
+async fn check_scope(
     app: &AppState,
-    token: &casewatch_store::ApiToken,
+    caller: &Caller,
+    actor: &Actor,
     events: &[casewatch_core::Event],
     raw: &[RawEvent],
 ) -> Result<(), ApiError> {
-    use casewatch_authz::{Action, Principal, Resource, Role, UnitPath};
-    let mut paths = Vec::new();
-    for u in &token.units {
-        if let Some(unit) = app.store.get_unit(u).await?
-            && let Ok(p) = UnitPath::parse(&unit.path)
-        {
-            paths.push(p);
-        }
-    }
-    let Some(home) = paths.first().cloned() else {
+    use std::collections::HashMap;
+
+    use casewatch_authz::{Action, Resource, UnitPath};
+    let Some(principal) = crate::auth::access::principal_of(app, caller).await? else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "forbidden",
-            "令牌没有可用的单位范围",
+            "账号或令牌的单位未登记，无权接入事件",
         ));
     };
-    let principal = Principal::token(
-        token.id.clone(),
-        home,
-        token.roles.iter().filter_map(|r| Role::parse(r).ok()),
-        paths,
-    );
-    let mut cache: std::collections::HashMap<String, Option<UnitPath>> =
-        std::collections::HashMap::new();
+    let mut paths: HashMap<String, Option<UnitPath>> = HashMap::new();
+    let mut case_units: HashMap<String, Option<String>> = HashMap::new();
     let mut problems = Vec::new();
     for (index, e) in events.iter().enumerate() {
         let line = raw.get(index).and_then(|r| r.line);
-        let Some(unit) = e.unit.as_ref().map(ToString::to_string) else {
-            problems.push(serde_json::json!({"index": index, "line": line, "id": e.id.as_str(), "field": "unit", "code": "unit_required", "message": "通过令牌接入的事件必须填写 unit"}));
+        let case = e.case.to_string();
+        let unit = match &e.unit {
+            Some(u) => {
+                let u = u.to_string();
+                case_units.entry(case).or_insert_with(|| Some(u.clone()));
+                Some(u)
+            }
+            None => {
+                if !case_units.contains_key(&case) {
+                    let stored = app.store.case_unit(&case).await?.flatten();
+                    case_units.insert(case.clone(), stored);
+                }
+                case_units.get(&case).cloned().flatten()
+            }
+        };
+        let Some(unit) = unit else {
+            problems.push(serde_json::json!({"index": index, "line": line, "id": e.id.as_str(), "field": "unit", "code": "unit_required", "message": "事件及其案件均未注明单位：请填写 unit"}));
             continue;
         };
-        if !cache.contains_key(&unit) {
+        if !paths.contains_key(&unit) {
             let path = app
                 .store
                 .get_unit(&unit)
                 .await?
                 .and_then(|u| UnitPath::parse(&u.path).ok());
-            cache.insert(unit.clone(), path);
+            paths.insert(unit.clone(), path);
         }
-        let allowed = cache.get(&unit).and_then(Option::as_ref).is_some_and(|p| {
+        let allowed = paths.get(&unit).and_then(Option::as_ref).is_some_and(|p| {
             app.authz.is_allowed(
                 &principal,
                 Action::PostEvents,
@@ -253,7 +280,7 @@ async fn check_token_scope(
             )
         });
         if !allowed {
-            problems.push(serde_json::json!({"index": index, "line": line, "id": e.id.as_str(), "field": "unit", "code": "unit_not_allowed", "message": format!("令牌无权为单位 `{unit}` 接入事件")}));
+            problems.push(serde_json::json!({"index": index, "line": line, "id": e.id.as_str(), "field": "unit", "code": "unit_not_allowed", "message": format!("无权为单位 `{unit}` 接入事件")}));
         }
     }
     let outcome = if problems.is_empty() {
@@ -262,7 +289,7 @@ async fn check_token_scope(
         "denied"
     };
     let details = serde_json::json!({"events": events.len(), "refused": problems.len()});
-    crate::auth::trail::Actor::token(token.id.clone(), None)
+    actor
         .record(app, "events.post", None, outcome, details)
         .await?;
     if problems.is_empty() {
@@ -271,7 +298,7 @@ async fn check_token_scope(
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "unit_not_allowed",
-            format!("{} 条事件超出令牌的单位范围，整批未保存", problems.len()),
+            format!("{} 条事件超出可接入的单位范围，整批未保存", problems.len()),
         )
         .with_details(&problems))
     }

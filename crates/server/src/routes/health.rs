@@ -15,7 +15,8 @@ use crate::wire::Health;
     responses(
         (status = 200, description = "The server and its database answer.", body = Health),
         (status = 503, description = "The database does not answer.", body = ErrorBody),
-    )
+    ),
+    security(())
 )]
 pub async fn health(State(app): State<AppState>) -> Result<Json<Health>, ApiError> {
     app.store.ping().await?;

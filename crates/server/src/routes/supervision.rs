@@ -6,6 +6,7 @@ use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
+use crate::auth::access::Reader;
 use crate::error::{ApiError, ErrorBody};
 
 /// Coverage of one unit's cases.
@@ -50,18 +51,26 @@ fn ratio(covered: i64, steps: i64) -> f64 {
     }
 }
 
-/// Supervision coverage overall and per unit; the definition is in `docs/coverage.md`.
+/// Supervision coverage overall and per unit, over the units whose dashboards the caller may
+/// read; the definition is in `docs/coverage.md`.
 #[utoipa::path(
     get,
     path = "/api/v1/coverage",
     tag = "alerts",
     responses(
         (status = 200, description = "Coverage overall and per unit.", body = Coverage),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The caller's roles read no dashboards.", body = ErrorBody),
         (status = 503, description = "The database does not answer.", body = ErrorBody),
-    )
+    ),
+    security(("session" = []), ("token" = []))
 )]
-pub async fn coverage(State(app): State<AppState>) -> Result<Json<Coverage>, ApiError> {
-    let c = app.store.coverage().await?;
+pub async fn coverage(
+    State(app): State<AppState>,
+    reader: Reader,
+) -> Result<Json<Coverage>, ApiError> {
+    let scope = reader.scope(casewatch_authz::Action::ReadDashboard)?;
+    let c = app.store.coverage(Some(&scope)).await?;
     let pack = app.store.pack();
     Ok(Json(Coverage {
         cases: c.cases,
@@ -104,9 +113,13 @@ pub struct CalendarYear {
     get,
     path = "/api/v1/calendar",
     tag = "rules",
-    responses((status = 200, description = "Every year of the calendar.", body = Vec<CalendarYear>))
+    responses(
+        (status = 200, description = "Every year of the calendar.", body = Vec<CalendarYear>),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+    ),
+    security(("session" = []), ("token" = []))
 )]
-pub async fn calendar(State(app): State<AppState>) -> Json<Vec<CalendarYear>> {
+pub async fn calendar(State(app): State<AppState>, _reader: Reader) -> Json<Vec<CalendarYear>> {
     let cal = app.store.calendar();
     Json(
         cal.years()
