@@ -19,6 +19,7 @@ use utoipa::OpenApi;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+pub mod assets;
 pub mod auth;
 pub mod error;
 pub mod privacy;
@@ -155,6 +156,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::alerts::rules))
         .routes(routes!(routes::supervision::coverage))
         .routes(routes!(routes::supervision::calendar))
+        .routes(routes!(routes::org::org))
         .split_for_parts()
 }
 
@@ -175,9 +177,7 @@ pub fn app(state: AppState) -> Router {
                 async move { axum::Json(doc.as_ref().clone()) }
             }),
         )
-        .route("/", axum::routing::get(index))
-        .route("/app.js", axum::routing::get(app_js))
-        .fallback(not_found)
+        .fallback(fallback)
         .layer(DefaultBodyLimit::max(state.config.body_limit))
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
@@ -188,27 +188,18 @@ pub fn app(state: AppState) -> Router {
         .with_state(state)
 }
 
-/// The case browser: a single page over the case API, until the full web UI replaces it.
-async fn index() -> axum::response::Html<&'static str> {
-    axum::response::Html(include_str!("index.html"))
-}
-
-async fn app_js() -> impl axum::response::IntoResponse {
-    (
-        [(
-            axum::http::header::CONTENT_TYPE,
-            "text/javascript; charset=utf-8",
-        )],
-        include_str!("app.js"),
-    )
-}
-
-async fn not_found(uri: axum::http::Uri) -> error::ApiError {
+/// GETs outside the API serve the web UI; anything else unknown is a 404 in the API's shape.
+async fn fallback(method: axum::http::Method, uri: axum::http::Uri) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    if method == axum::http::Method::GET && !uri.path().starts_with("/api/") {
+        return assets::serve(uri).await;
+    }
     error::ApiError::new(
         axum::http::StatusCode::NOT_FOUND,
         "not_found",
         format!("路径 `{}` 不存在", uri.path()),
     )
+    .into_response()
 }
 
 /// Serves the application on `listener` until `shutdown` completes, then drains open requests.

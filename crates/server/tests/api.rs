@@ -409,15 +409,15 @@ async fn the_openapi_document_is_served_and_stable() {
 }
 
 #[tokio::test]
-async fn the_case_browser_is_served_at_the_root() {
+async fn the_web_ui_is_served_with_the_app_shell_for_its_routes() {
     let db = testing::sqlite().await.unwrap();
     let app = TestApp::start(db, 1024).await;
-    let r = app
-        .client
-        .get(format!("{}/", app.base))
-        .send()
-        .await
-        .unwrap();
+    let fetch = |path: &str| {
+        let url = format!("{}{path}", app.base);
+        let client = app.client.clone();
+        async move { client.get(url).send().await.unwrap() }
+    };
+    let r = fetch("/").await;
     assert_eq!(r.status(), StatusCode::OK);
     assert!(
         r.headers()["content-type"]
@@ -436,23 +436,39 @@ async fn the_case_browser_is_served_at_the_root() {
     assert_eq!(r.headers()["x-content-type-options"], "nosniff");
     let html = r.text().await.unwrap();
     assert!(html.contains("Casewatch 执法监督平台"));
-    assert!(
-        html.contains("<script src=\"/app.js\""),
-        "no inline script under the CSP"
-    );
-    let js = app
-        .client
-        .get(format!("{}/app.js", app.base))
-        .send()
-        .await
-        .unwrap();
+    assert!(!html.contains("<script>"), "no inline script under the CSP");
+    // A route of the single-page app reloads to the same shell.
+    let deep = fetch("/cases/C1").await;
+    assert_eq!(deep.status(), StatusCode::OK);
+    assert_eq!(deep.text().await.unwrap(), html);
+    // The entry script it names is served, cached for good (its name carries its hash).
+    let script = html
+        .split("src=\"")
+        .nth(1)
+        .and_then(|s| s.split('"').next())
+        .unwrap()
+        .to_owned();
+    assert!(script.starts_with("/assets/"), "{script}");
+    let js = fetch(&script).await;
+    assert_eq!(js.status(), StatusCode::OK);
     assert!(
         js.headers()["content-type"]
             .to_str()
             .unwrap()
             .starts_with("text/javascript")
     );
-    assert!(js.text().await.unwrap().contains("/api/v1/cases"));
+    assert!(
+        js.headers()["cache-control"]
+            .to_str()
+            .unwrap()
+            .contains("immutable")
+    );
+    // Unknown API paths stay JSON errors.
+    let (status, err) = app.get("/api/v1/nothing").await;
+    assert_eq!(
+        (status, err["error"]["code"].as_str()),
+        (StatusCode::NOT_FOUND, Some("not_found"))
+    );
 }
 
 #[tokio::test]

@@ -7,4 +7,5 @@ pub mod auth;
 pub mod cases;
 pub mod events;
 pub mod health;
+pub mod org;
 pub mod supervision;
