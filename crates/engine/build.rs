@@ -1,40 +1,69 @@
-//! Embeds the standard rule pack (`rules/standard`) into the crate, so that `casewatch check`
-//! works without a pack folder. The files stay the source: edit them, not generated code.
+//! Embeds the standard rule pack (`rules/standard`) into the crate: `pack.toml`, the rule files
+//! and the rules' own scenarios, so that `casewatch check`, `rules test` and the server work
+//! without a pack folder. The files stay the source: edit them, not generated code.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 
 fn main() {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/standard");
     let mut entries = Vec::new();
+    let meta = root.join("pack.toml");
+    println!("cargo::rerun-if-changed={}", meta.display());
+    if meta.is_file() {
+        entries.push(entry("pack.toml", &meta));
+    }
     for sub in ["clocks", "checks"] {
         let dir = root.join(sub);
         println!("cargo::rerun-if-changed={}", dir.display());
-        let Ok(read) = std::fs::read_dir(&dir) else {
-            continue;
-        };
-        let mut paths: Vec<_> = read
-            .filter_map(|e| e.ok().map(|e| e.path()))
-            .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            .collect();
-        paths.sort();
-        for p in paths {
-            let name = p
-                .file_name()
-                .map(|n| n.to_string_lossy().into_owned())
-                .unwrap_or_default();
-            entries.push(format!(
-                "    (\"{sub}/{name}\", include_str!({:?})),",
-                p.display().to_string()
-            ));
+        for p in files_in(&dir) {
+            if p.extension().is_some_and(|x| x == "toml") {
+                entries.push(entry(&format!("{sub}/{}", file_name(&p)), &p));
+            }
         }
     }
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default())
-        .join("standard_files.rs");
+    let scenarios = root.join("scenarios");
+    println!("cargo::rerun-if-changed={}", scenarios.display());
+    let mut stack = vec![(scenarios, "scenarios".to_owned())];
+    while let Some((dir, rel)) = stack.pop() {
+        for p in files_in(&dir) {
+            let name = file_name(&p);
+            if p.is_dir() {
+                stack.push((p.clone(), format!("{rel}/{name}")));
+            } else if name.ends_with(".events.jsonl") || name.ends_with(".expect.json") {
+                entries.push(entry(&format!("{rel}/{name}"), &p));
+            }
+        }
+    }
+    entries.sort();
+    let out = PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("standard_files.rs");
     let code = format!(
-        "/// The files of the standard pack, by path relative to the pack.\npub const FILES: &[(&str, &str)] = &[\n{}\n];\n",
+        "/// The files of the standard pack, by path relative to the pack, sorted.\npub const FILES: &[(&str, &str)] = &[\n{}\n];\n",
         entries.join("\n")
     );
     if let Err(e) = std::fs::write(&out, code) {
         println!("cargo::warning=cannot write {}: {e}", out.display());
     }
+}
+
+/// The paths in `dir`, sorted; none if it cannot be read.
+fn files_in(dir: &Path) -> Vec<PathBuf> {
+    let Ok(read) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = read.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    paths
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|n| n.to_string_lossy().into_owned())
+        .unwrap_or_default()
+}
+
+fn entry(rel: &str, path: &Path) -> String {
+    format!(
+        "    ({rel:?}, include_str!({:?})),",
+        path.display().to_string()
+    )
 }

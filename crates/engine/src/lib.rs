@@ -5,6 +5,7 @@
 //! [`evaluate`] is a function of (pack, calendar, events, now).
 
 pub mod coverage;
+pub mod diff;
 pub mod eval;
 pub mod explain;
 pub mod expr;

@@ -1,7 +1,7 @@
 //! Rule packs: reading a folder of TOML rule files, checking every part, and compiling it into
 //! the form the evaluator runs. The format is documented in `docs/rule-pack-format.md`.
 
-use std::collections::{BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet, HashMap};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -58,6 +58,12 @@ pub struct Pack {
     pub description: String,
     /// The rules, sorted by id.
     pub rules: Vec<Rule>,
+    /// The files the pack was built from, by path relative to the pack folder (`pack.toml`,
+    /// `clocks/*.toml`, `checks/*.toml`, and the scenarios under `scenarios/`), so that a changed
+    /// pack can be built from them with some replaced ([`Pack::from_files`]) and the pack's own
+    /// scenarios run ([`crate::scenario::of_pack`]) without its folder. Empty for a pack made by
+    /// [`Pack::compile`].
+    pub files: BTreeMap<String, String>,
     /// The CEL environment every expression was compiled for.
     pub(crate) env: Arc<Env>,
     /// For each event type, the rules that react to it.
@@ -243,72 +249,118 @@ impl Pack {
         self.by_type.get(event_type).map_or(&[], Vec::as_slice)
     }
 
-    /// Loads and checks the pack in `dir`.
+    /// Loads and checks the pack in `dir`: reads `pack.toml`, `clocks/*.toml`, `checks/*.toml`
+    /// and the scenario files under `scenarios/`, then builds the pack as [`Pack::from_files`].
     pub fn load(dir: &Path) -> Result<Pack, PackError> {
         let mut problems = Vec::new();
-        let meta_path = dir.join("pack.toml");
-        let (name, version, description) = match std::fs::read_to_string(&meta_path) {
-            Ok(text) => match toml::from_str::<PackMeta>(&text) {
-                Ok(m) => (m.name, m.version, m.description.unwrap_or_default()),
-                Err(e) => {
-                    problems.push(toml_problem("pack.toml", &text, &e));
-                    (String::new(), String::new(), String::new())
+        let mut files = BTreeMap::new();
+        let mut read = |rel: String, path: &Path, problems: &mut Vec<PackProblem>| {
+            match std::fs::read_to_string(path) {
+                Ok(text) => {
+                    files.insert(rel, text);
                 }
-            },
-            Err(e) => {
-                problems.push(PackProblem {
-                    file: "pack.toml".into(),
+                Err(e) => problems.push(PackProblem {
+                    file: rel,
                     rule: None,
                     position: None,
-                    message: format!("无法读取 {}：{e}", meta_path.display()),
-                });
-                (String::new(), String::new(), String::new())
+                    message: format!("无法读取 {}：{e}", path.display()),
+                }),
             }
         };
-        let mut files: Vec<(String, String)> = Vec::new();
+        read("pack.toml".into(), &dir.join("pack.toml"), &mut problems);
         for sub in ["clocks", "checks"] {
-            let folder = dir.join(sub);
-            let Ok(entries) = std::fs::read_dir(&folder) else {
-                continue;
-            };
-            let mut paths: Vec<PathBuf> =
-                entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
-            paths.sort();
-            for p in paths
-                .into_iter()
-                .filter(|p| p.extension().is_some_and(|x| x == "toml"))
-            {
-                let rel = format!(
-                    "{sub}/{}",
-                    p.file_name()
-                        .map(|f| f.to_string_lossy().into_owned())
-                        .unwrap_or_default()
-                );
-                match std::fs::read_to_string(&p) {
-                    Ok(text) => files.push((rel, text)),
-                    Err(e) => problems.push(PackProblem {
-                        file: rel,
-                        rule: None,
-                        position: None,
-                        message: format!("无法读取：{e}"),
-                    }),
+            for p in sorted_entries(&dir.join(sub)) {
+                if p.extension().is_some_and(|x| x == "toml") {
+                    read(format!("{sub}/{}", file_name(&p)), &p, &mut problems);
                 }
             }
         }
-        if files.is_empty() && problems.is_empty() {
+        let mut folders = vec![(dir.join("scenarios"), "scenarios".to_owned())];
+        while let Some((folder, rel)) = folders.pop() {
+            for p in sorted_entries(&folder) {
+                let name = file_name(&p);
+                if p.is_dir() {
+                    folders.push((p.clone(), format!("{rel}/{name}")));
+                } else if is_scenario_file(&name) {
+                    read(format!("{rel}/{name}"), &p, &mut problems);
+                }
+            }
+        }
+        if !files.keys().any(|f| file_kind(f) == Some(FileKind::Rule)) && problems.is_empty() {
             problems.push(PackProblem {
                 file: dir.display().to_string(),
                 rule: None,
                 position: None,
                 message: "规则包中没有规则（clocks/*.toml、checks/*.toml）".into(),
             });
+            return Err(PackError(problems));
         }
+        Self::build(files, problems)
+    }
+
+    /// Builds and checks a pack given as files by path relative to the pack folder: `pack.toml`,
+    /// `clocks/<rule id>.toml`, `checks/<rule id>.toml`, and scenario files
+    /// (`scenarios/…/<name>.events.jsonl`, `<name>.expect.json`). Any other path is a problem.
+    /// The checks are those of [`Pack::load`], which reads a folder into such a map and calls
+    /// the same code; every problem names its file, and its rule and line:column when known.
+    pub fn from_files(files: BTreeMap<String, String>) -> Result<Pack, PackError> {
+        Self::build(files, Vec::new())
+    }
+
+    /// [`Pack::from_files`], with the problems met while reading the files.
+    fn build(
+        files: BTreeMap<String, String>,
+        mut problems: Vec<PackProblem>,
+    ) -> Result<Pack, PackError> {
+        for path in files.keys() {
+            if file_kind(path).is_none() {
+                problems.push(PackProblem {
+                    file: path.clone(),
+                    rule: None,
+                    position: None,
+                    message: "不是规则包的文件：应为 pack.toml、clocks/<规则编号>.toml、checks/<规则编号>.toml，或 scenarios/ 下的 .events.jsonl、.expect.json 场景文件".into(),
+                });
+            }
+        }
+        let (name, version, description) = match files.get("pack.toml") {
+            Some(text) => match toml::from_str::<PackMeta>(text) {
+                Ok(m) => (m.name, m.version, m.description.unwrap_or_default()),
+                Err(e) => {
+                    problems.push(toml_problem("pack.toml", text, &e));
+                    (String::new(), String::new(), String::new())
+                }
+            },
+            None => {
+                if !problems.iter().any(|p| p.file == "pack.toml") {
+                    problems.push(PackProblem {
+                        file: "pack.toml".into(),
+                        rule: None,
+                        position: None,
+                        message: "缺少 pack.toml（规则包的名称与版本）".into(),
+                    });
+                }
+                (String::new(), String::new(), String::new())
+            }
+        };
         let sources: Vec<(&str, &str)> = files
             .iter()
+            .filter(|(f, _)| file_kind(f) == Some(FileKind::Rule))
             .map(|(f, t)| (f.as_str(), t.as_str()))
             .collect();
+        if sources.is_empty() {
+            problems.push(PackProblem {
+                file: "clocks/".into(),
+                rule: None,
+                position: None,
+                message: "规则包中没有规则（clocks/*.toml、checks/*.toml）".into(),
+            });
+            return Err(PackError(problems));
+        }
         match Self::compile(name, version, description, &sources) {
-            Ok(pack) if problems.is_empty() => Ok(pack),
+            Ok(mut pack) if problems.is_empty() => {
+                pack.files = files;
+                Ok(pack)
+            }
             Ok(_) => Err(PackError(problems)),
             Err(PackError(more)) => {
                 problems.extend(more);
@@ -403,21 +455,78 @@ impl Pack {
             version,
             description,
             rules,
+            files: BTreeMap::new(),
             env,
             by_type,
         })
     }
 
-    /// The standard pack v1, shipped in the binary.
+    /// The standard pack v1 (`rules/standard`), shipped in the binary with its scenarios.
     pub fn standard() -> Result<Pack, PackError> {
-        let files: Vec<(&str, &str)> = crate::standard::FILES.to_vec();
-        Self::compile(
-            "标准规则包 v1".into(),
-            "1.0.0".into(),
-            String::new(),
-            &files,
+        Self::from_files(
+            crate::standard::FILES
+                .iter()
+                .map(|(path, text)| ((*path).to_owned(), (*text).to_owned()))
+                .collect(),
         )
     }
+}
+
+/// What a file of a pack is, by its path relative to the pack folder.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum FileKind {
+    /// `pack.toml`.
+    Meta,
+    /// `clocks/<id>.toml` or `checks/<id>.toml`.
+    Rule,
+    /// A scenario file under `scenarios/`.
+    Scenario,
+}
+
+/// The kind of a pack file, `None` for a path that has no place in a pack. Paths use `/`, have
+/// no empty, `.` or `..` segment, and no backslash.
+fn file_kind(path: &str) -> Option<FileKind> {
+    let segments: Vec<&str> = path.split('/').collect();
+    if path.contains('\\')
+        || segments
+            .iter()
+            .any(|s| s.is_empty() || *s == "." || *s == "..")
+    {
+        return None;
+    }
+    match segments.as_slice() {
+        ["pack.toml"] => Some(FileKind::Meta),
+        ["clocks" | "checks", name] if name.len() > ".toml".len() && name.ends_with(".toml") => {
+            Some(FileKind::Rule)
+        }
+        ["scenarios", .., name] if segments.len() > 2 && is_scenario_file(name) => {
+            Some(FileKind::Scenario)
+        }
+        _ => None,
+    }
+}
+
+/// Whether a file name is one of a scenario's two files.
+fn is_scenario_file(name: &str) -> bool {
+    [".events.jsonl", ".expect.json"]
+        .iter()
+        .any(|ext| name.len() > ext.len() && name.ends_with(ext))
+}
+
+/// The entries of a folder, sorted; none if it cannot be read.
+fn sorted_entries(dir: &Path) -> Vec<PathBuf> {
+    let Ok(entries) = std::fs::read_dir(dir) else {
+        return Vec::new();
+    };
+    let mut paths: Vec<PathBuf> = entries.filter_map(|e| e.ok().map(|e| e.path())).collect();
+    paths.sort();
+    paths
+}
+
+fn file_name(p: &Path) -> String {
+    p.file_name()
+        .map(|f| f.to_string_lossy().into_owned())
+        .unwrap_or_default()
 }
 
 #[derive(Deserialize)]

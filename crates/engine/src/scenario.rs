@@ -150,6 +150,62 @@ pub fn find(dir: &Path) -> Vec<Scenario> {
     out
 }
 
+/// One way a scenario's findings differ from its expectation.
+#[derive(Debug, Clone, PartialEq, Serialize)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub enum Difference {
+    /// The scenario cannot be read or judged: a file is missing or invalid.
+    Unreadable {
+        /// Why, in Chinese.
+        reason: String,
+    },
+    /// An expected finding did not arise.
+    Missing {
+        /// The expectation (the fields it names).
+        expected: Value,
+        /// The findings that did arise for the same rule and case (`check` output lines).
+        same_rule: Vec<Value>,
+    },
+    /// A finding arose that the scenario says must not.
+    Unexpected {
+        /// The `absent` entry it matches.
+        absent: Value,
+        /// The finding (a `check` output line).
+        actual: Value,
+    },
+}
+
+impl std::fmt::Display for Difference {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            Difference::Unreadable { reason } => write!(f, "{reason}"),
+            Difference::Missing {
+                expected,
+                same_rule,
+            } => {
+                let same: Vec<String> = same_rule
+                    .iter()
+                    .map(|l| {
+                        let field = |k: &str| l.get(k).unwrap_or(&Value::Null);
+                        format!(
+                            "{} {} due={}",
+                            field("subject"),
+                            field("state"),
+                            field("due")
+                        )
+                    })
+                    .collect();
+                write!(
+                    f,
+                    "期望的结论未出现：{expected}；同规则的实际结论：[{}]",
+                    same.join("; ")
+                )
+            }
+            Difference::Unexpected { actual, .. } => write!(f, "不应出现的结论出现了：{actual}"),
+        }
+    }
+}
+
 /// Runs a scenario and lists every way the findings differ from the expectation (empty: passes).
 pub fn run(pack: &Pack, cal: &Calendar, sc: &Scenario) -> Vec<String> {
     let events_text = match std::fs::read_to_string(&sc.events) {
@@ -160,32 +216,106 @@ pub fn run(pack: &Pack, cal: &Calendar, sc: &Scenario) -> Vec<String> {
         Ok(t) => t,
         Err(e) => return vec![format!("无法读取 {}：{e}", sc.expect.display())],
     };
-    let events = match parse_events(&events_text) {
+    let source = ScenarioText {
+        name: &sc.name,
+        rule: None,
+        events_file: &sc.events.display().to_string(),
+        events: &events_text,
+        expect_file: &sc.expect.display().to_string(),
+        expect: Some(&expect_text),
+    };
+    judge(pack, cal, &source)
+        .iter()
+        .map(ToString::to_string)
+        .collect()
+}
+
+/// A scenario held in memory, as a pack carries its own ([`Pack::files`]).
+#[derive(Debug, Clone, Copy)]
+pub struct ScenarioText<'a> {
+    /// Its name (the file stem).
+    pub name: &'a str,
+    /// The rule whose scenario it is: the folder directly under `scenarios/`, if any.
+    pub rule: Option<&'a str>,
+    /// The events file's path, for messages.
+    pub events_file: &'a str,
+    /// The events (JSON Lines).
+    pub events: &'a str,
+    /// The expectation file's path, for messages.
+    pub expect_file: &'a str,
+    /// The expectation (`docs/spec/check.md`); `None` when the file is missing.
+    pub expect: Option<&'a str>,
+}
+
+/// The scenarios a pack carries (`scenarios/…/<name>.events.jsonl` with `<name>.expect.json`
+/// among [`Pack::files`]), sorted by path.
+pub fn of_pack(pack: &Pack) -> Vec<ScenarioText<'_>> {
+    pack.files
+        .iter()
+        .filter_map(|(path, text)| {
+            let stem = path.strip_suffix(".events.jsonl")?;
+            let mut parts = stem.split('/');
+            if parts.next() != Some("scenarios") {
+                return None;
+            }
+            let rest: Vec<&str> = parts.collect();
+            let name = *rest.last()?;
+            let rule = if rest.len() > 1 {
+                rest.first().copied()
+            } else {
+                None
+            };
+            let (expect_file, expect) = pack
+                .files
+                .get_key_value(&format!("{stem}.expect.json"))
+                .map_or((None, None), |(k, v)| (Some(k.as_str()), Some(v.as_str())));
+            Some(ScenarioText {
+                name,
+                rule,
+                events_file: path,
+                events: text,
+                expect_file: expect_file.unwrap_or(path),
+                expect,
+            })
+        })
+        .collect()
+}
+
+/// Judges a scenario held in memory: every way the findings differ from the expectation
+/// (empty: passes). [`run`] reads a scenario's files and calls this.
+pub fn judge(pack: &Pack, cal: &Calendar, sc: &ScenarioText<'_>) -> Vec<Difference> {
+    let unreadable = |reason: String| vec![Difference::Unreadable { reason }];
+    let Some(expect_text) = sc.expect else {
+        return unreadable(format!("{} 缺少对应的 .expect.json 文件", sc.events_file));
+    };
+    let events = match parse_events(sc.events) {
         Ok(e) => e,
         Err(bad) => {
             return bad
                 .into_iter()
-                .map(|b| format!("{} 第 {} 行：{}", sc.events.display(), b.line, b.reason))
+                .map(|b| Difference::Unreadable {
+                    reason: format!("{} 第 {} 行：{}", sc.events_file, b.line, b.reason),
+                })
                 .collect();
         }
     };
-    let expect: Value = match serde_json::from_str(&expect_text) {
+    let expect: Value = match serde_json::from_str(expect_text) {
         Ok(v) => v,
-        Err(e) => return vec![format!("{} 不是有效的 JSON：{e}", sc.expect.display())],
+        Err(e) => return unreadable(format!("{} 不是有效的 JSON：{e}", sc.expect_file)),
     };
     let Some(at) = expect
         .get("at")
         .and_then(Value::as_str)
         .and_then(|s| parse_instant(s).ok())
     else {
-        return vec![format!("{}：缺少有效的 `at`", sc.expect.display())];
+        return unreadable(format!("{}：缺少有效的 `at`", sc.expect_file));
     };
     let findings = evaluate_all(pack, cal, &events, at);
     let lines: Vec<Value> = findings
         .iter()
         .filter_map(|f| serde_json::to_value(CheckLine::from(f)).ok())
         .collect();
-    let mut failures = Vec::new();
+    let mut differences = Vec::new();
     for e in expect
         .get("expect")
         .and_then(Value::as_array)
@@ -193,15 +323,15 @@ pub fn run(pack: &Pack, cal: &Calendar, sc: &Scenario) -> Vec<String> {
         .flatten()
     {
         if !lines.iter().any(|l| matches(l, e)) {
-            let same_rule: Vec<String> = lines
+            let same_rule: Vec<Value> = lines
                 .iter()
                 .filter(|l| l.get("rule") == e.get("rule") && l.get("case") == e.get("case"))
-                .map(|l| format!("{} {} due={}", l["subject"], l["state"], l["due"]))
+                .cloned()
                 .collect();
-            failures.push(format!(
-                "期望的结论未出现：{e}；同规则的实际结论：[{}]",
-                same_rule.join("; ")
-            ));
+            differences.push(Difference::Missing {
+                expected: e.clone(),
+                same_rule,
+            });
         }
     }
     for a in expect
@@ -211,10 +341,13 @@ pub fn run(pack: &Pack, cal: &Calendar, sc: &Scenario) -> Vec<String> {
         .flatten()
     {
         if let Some(l) = lines.iter().find(|l| matches(l, a)) {
-            failures.push(format!("不应出现的结论出现了：{l}"));
+            differences.push(Difference::Unexpected {
+                absent: a.clone(),
+                actual: l.clone(),
+            });
         }
     }
-    failures
+    differences
 }
 
 /// Whether an output line matches an expectation: every field the expectation names is equal,

@@ -226,3 +226,67 @@ fn duplicate_ids_are_refused() {
         "{p:#?}"
     );
 }
+
+#[test]
+fn a_pack_from_files_in_memory_is_checked_like_a_folder() {
+    let files = |pairs: &[(&str, &str)]| {
+        pairs
+            .iter()
+            .map(|(p, t)| ((*p).to_owned(), (*t).to_owned()))
+            .collect::<std::collections::BTreeMap<_, _>>()
+    };
+    let meta = "name = \"测试包\"\nversion = \"2\"\n";
+    let pack = Pack::from_files(files(&[("pack.toml", meta), ("clocks/r1.toml", GOOD)]))
+        .unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!((pack.name.as_str(), pack.version.as_str()), ("测试包", "2"));
+    assert_eq!(pack.files.len(), 2, "the pack keeps its files");
+
+    let broken = GOOD.replace("custody.admitted", "custody.admited");
+    let err = Pack::from_files(files(&[
+        ("clocks/r1.toml", &broken),
+        ("rules/r2.toml", GOOD),
+        ("clocks/../x.toml", GOOD),
+    ]))
+    .err()
+    .map(|e| e.0)
+    .unwrap_or_default();
+    let described: Vec<String> = err.iter().map(ToString::to_string).collect();
+    assert!(
+        described
+            .iter()
+            .any(|p| p.starts_with("pack.toml：缺少 pack.toml")),
+        "{described:#?}"
+    );
+    assert!(
+        described
+            .iter()
+            .any(|p| p.starts_with("rules/r2.toml：不是规则包的文件")),
+        "{described:#?}"
+    );
+    assert!(
+        described
+            .iter()
+            .any(|p| p.starts_with("clocks/../x.toml："))
+    );
+    let typo = err
+        .iter()
+        .find(|p| p.message.contains("custody.admited"))
+        .unwrap_or_else(|| panic!("{described:#?}"));
+    assert_eq!(
+        (
+            typo.file.as_str(),
+            typo.rule.as_deref(),
+            typo.position.map(|p| p.0)
+        ),
+        ("clocks/r1.toml", Some("r1"), Some(14))
+    );
+
+    let none = Pack::from_files(files(&[("pack.toml", meta)]))
+        .err()
+        .map(|e| e.0)
+        .unwrap_or_default();
+    assert!(
+        none.iter().any(|p| p.message.contains("没有规则")),
+        "{none:#?}"
+    );
+}

@@ -57,3 +57,24 @@ fn the_embedded_standard_pack_equals_the_folder() {
     let ids = |p: &Pack| p.rules.iter().map(|r| r.id.clone()).collect::<Vec<_>>();
     assert_eq!(ids(&folder), ids(&embedded));
 }
+
+#[test]
+fn the_embedded_pack_carries_its_scenarios_and_they_pass() {
+    let embedded = Pack::standard().unwrap_or_else(|e| panic!("{e}"));
+    let folder = Pack::load(&root().join("rules/standard")).unwrap_or_else(|e| panic!("{e}"));
+    assert_eq!(
+        embedded.files, folder.files,
+        "the same files, read or embedded"
+    );
+    let own = scenario::of_pack(&embedded);
+    let on_disk = scenario::find(&root().join("rules/standard/scenarios"));
+    assert_eq!(own.len(), on_disk.len());
+    assert!(own.iter().all(|s| s.rule.is_some() && s.expect.is_some()));
+    let cal = Calendar::standard();
+    let failures: Vec<String> = own
+        .iter()
+        .flat_map(|s| scenario::judge(&embedded, &cal, s))
+        .map(|d| d.to_string())
+        .collect();
+    assert!(failures.is_empty(), "{}", failures.join("\n"));
+}

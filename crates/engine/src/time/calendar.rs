@@ -248,7 +248,7 @@ impl Calendar {
 }
 
 /// Saturday or Sunday.
-fn is_weekend(d: Date) -> bool {
+pub(super) fn is_weekend(d: Date) -> bool {
     matches!(d.weekday(), Weekday::Saturday | Weekday::Sunday)
 }
 
@@ -312,7 +312,7 @@ fn parse_dates(
 
 /// Parses exactly `YYYY-MM-DD`. jiff's own parser also accepts other ISO 8601 spellings, which
 /// have no place in this file.
-fn parse_iso_date(text: &str) -> Option<Date> {
+pub(super) fn parse_iso_date(text: &str) -> Option<Date> {
     let shape_ok = text.len() == 10
         && text.bytes().enumerate().all(|(i, b)| match i {
             4 | 7 => b == b'-',

@@ -43,6 +43,7 @@
 
 pub mod calendar;
 pub mod period;
+pub mod year_lists;
 
 pub use calendar::{Calendar, CalendarError};
 pub use period::{
