@@ -163,7 +163,6 @@ pub async fn diff(
     now: jiff::Timestamp,
     progress: bool,
 ) -> anyhow::Result<ExitCode> {
-    use std::collections::{BTreeMap, HashMap};
     let old_pack = Pack::load(old).map_err(|e| anyhow::anyhow!("{}：{e}", old.display()))?;
     let new_pack = Pack::load(new).map_err(|e| anyhow::anyhow!("{}：{e}", new.display()))?;
     let cal = store.calendar();
@@ -172,53 +171,40 @@ pub async fn diff(
     } else {
         indicatif::ProgressBar::hidden()
     };
-    // (rule, unit) → (appear, disappear, change state)
-    let mut table: BTreeMap<(String, String), (u64, u64, u64)> = BTreeMap::new();
+    let mut diff = casewatch_engine::diff::PackDiff::new(0);
     let mut after = String::new();
-    let mut n_cases = 0u64;
     loop {
-        let page = store.case_histories(&after, 500).await?;
+        let page = store.case_histories(&after, 500, None).await?;
         let Some(last) = page.last() else { break };
         after.clone_from(&last.case_id);
         for case in &page {
-            let key = |f: &casewatch_engine::Finding| {
-                (f.rule.clone(), f.subject.clone(), f.reference.clone())
-            };
-            let before: HashMap<_, _> =
-                casewatch_engine::evaluate(&old_pack, &cal, &case.events, now)
-                    .into_iter()
-                    .map(|f| (key(&f), f.state))
-                    .collect();
-            let mut after_map: HashMap<_, _> =
-                casewatch_engine::evaluate(&new_pack, &cal, &case.events, now)
-                    .into_iter()
-                    .map(|f| (key(&f), f.state))
-                    .collect();
-            let unit = case.unit.clone().unwrap_or_else(|| "—".into());
-            for (k, st) in &before {
-                let cell = table.entry((k.0.clone(), unit.clone())).or_default();
-                match after_map.remove(k) {
-                    None => cell.1 += 1,
-                    Some(new_st) if new_st != *st => cell.2 += 1,
-                    Some(_) => {}
-                }
-            }
-            for k in after_map.keys() {
-                table.entry((k.0.clone(), unit.clone())).or_default().0 += 1;
-            }
+            diff.add_case(
+                &old_pack,
+                &new_pack,
+                &cal,
+                &case.case_id,
+                case.unit.as_deref(),
+                &case.events,
+                now,
+            );
         }
-        n_cases += page.len() as u64;
-        pb.set_position(n_cases);
+        pb.set_position(diff.n_cases);
     }
     pb.finish_and_clear();
-    table.retain(|_, v| *v != (0, 0, 0));
     outln!("规则\t单位\t新增\t消失\t状态变化");
-    for ((rule, unit), (a, d, c)) in &table {
-        outln!("{rule}\t{unit}\t{a}\t{d}\t{c}");
+    for ((rule, unit), cell) in &diff.cells {
+        outln!(
+            "{rule}\t{}\t{}\t{}\t{}",
+            unit.as_deref().unwrap_or("—"),
+            cell.appear,
+            cell.disappear,
+            cell.change
+        );
     }
     outln!(
-        "共评估 {n_cases} 个案件；{} 个规则与单位组合有变化（未写入任何数据）",
-        table.len()
+        "共评估 {} 个案件；{} 个规则与单位组合有变化（未写入任何数据）",
+        diff.n_cases,
+        diff.cells.len()
     );
     Ok(ExitCode::SUCCESS)
 }

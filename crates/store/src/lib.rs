@@ -137,9 +137,31 @@ pub trait Store: Send + Sync {
         scope: Option<&casewatch_authz::Scope>,
     ) -> Result<CoverageReport, StoreError>;
 
-    /// Up to `limit` cases with ids after `after`, with their events, in id order.
-    async fn case_histories(&self, after: &str, limit: u32)
-    -> Result<Vec<CaseHistory>, StoreError>;
+    /// Transitions recorded in the findings' history into one of `query.states` with an instant
+    /// in `[from_us, to_us)`, counted by calendar day in Asia/Shanghai (+08:00) and state, of
+    /// the findings in `query`'s subtree and scope (both applied to the finding's unit path).
+    /// The history of a finding that no longer arises (after a retraction) is not counted.
+    /// Sorted by day, then state; days without transitions are absent.
+    async fn transitions_by_day(
+        &self,
+        from_us: i64,
+        to_us: i64,
+        query: &StatsQuery,
+    ) -> Result<Vec<DayCount>, StoreError>;
+
+    /// Current findings in one of `query.states`, in `query`'s subtree and scope, counted by
+    /// rule and state; sorted by rule, then state.
+    async fn findings_by_rule(&self, query: &StatsQuery) -> Result<Vec<RuleCount>, StoreError>;
+
+    /// Up to `limit` cases with ids after `after`, with their events, in id order; only the
+    /// cases within `scope` (all when `None`: trusted callers only; a case whose unit is not
+    /// registered is within no scope).
+    async fn case_histories(
+        &self,
+        after: &str,
+        limit: u32,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<Vec<CaseHistory>, StoreError>;
 
     // --- Units -----------------------------------------------------------------------------
 

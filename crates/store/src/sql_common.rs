@@ -35,6 +35,7 @@ use crate::migrate::Migration;
 use crate::{
     AppendOutcome, Backend, BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, CoverageReport, UnitCoverage, FindingQuery, FindingRow,
     Page, ReevaluateReport, ReplayReport, Store, StoreError, StoredEvent, SummaryRow, TimerOutcome, VerifyReport,
+    DayCount, RuleCount, StatsQuery,
     ApiToken, AuditEntry, AuditQuery, AuditRow, AuditVerifyReport, NewUnit, NewUser, Session, Unit, User, UserChange,
 };
 
@@ -942,13 +943,84 @@ impl StoreImpl {
         Ok(rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<Vec<_>, sqlx::Error>>()?)
     }
 
-    async fn case_histories_impl(&self, after: &str, limit: u32) -> Result<Vec<CaseHistory>, StoreError> {
+    /// The `WHERE` conditions and binds of a [`StatsQuery`] over the unit path column `col`,
+    /// numbering placeholders from `first`.
+    fn stats_conditions(query: &StatsQuery, state_col: &str, path_col: &str, first: usize) -> Result<(Vec<String>, Vec<String>), StoreError> {
+        let mut clauses = Vec::new();
+        let mut binds: Vec<String> = Vec::new();
+        if !query.states.is_empty() {
+            clauses.push(format!("{state_col} IN ({})", placeholders(first, query.states.len())));
+            binds.extend(query.states.iter().cloned());
+        }
+        if let Some(under) = query.unit_under.as_deref() {
+            let (condition, values) = subtree_condition(path_col, under, first + binds.len())?;
+            binds.extend(values);
+            clauses.push(condition);
+        }
+        if let Some(scope) = &query.scope {
+            let (condition, values) = scope.sql(DIALECT, path_col, first + binds.len(), param);
+            binds.extend(values);
+            clauses.push(condition);
+        }
+        Ok((clauses, binds))
+    }
+
+    async fn transitions_by_day_impl(&self, from_us: i64, to_us: i64, query: &StatsQuery) -> Result<Vec<DayCount>, StoreError> {
+        // The calendar day in +08:00, as days since 1970-01-01: integer division, the same on
+        // both databases (instants are after 1970, so truncation is the floor).
+        const DAY: &str = "(h.at_us + 28800000000) / 86400000000";
+        let (mut clauses, binds) = Self::stats_conditions(query, "h.state", "f.unit_path", 3)?;
+        clauses.insert(0, format!("h.at_us >= {} AND h.at_us < {}", param(1), param(2)));
+        let sql = format!(
+            "SELECT {DAY}, h.state, COUNT(*) FROM finding_history h \
+             JOIN findings f ON f.case_id = h.case_id AND f.rule = h.rule AND f.subject = h.subject AND f.ref = h.ref \
+             WHERE {} GROUP BY {DAY}, h.state ORDER BY 1, 2",
+            clauses.join(" AND ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql)).bind(from_us).bind(to_us);
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok(DayCount { day: r.try_get(0)?, state: r.try_get(1)?, count: r.try_get(2)? }))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?)
+    }
+
+    async fn findings_by_rule_impl(&self, query: &StatsQuery) -> Result<Vec<RuleCount>, StoreError> {
+        let (clauses, binds) = Self::stats_conditions(query, "state", "unit_path", 1)?;
+        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT rule, state, COUNT(*) FROM findings {where_sql} GROUP BY rule, state ORDER BY rule, state"
+        )));
+        for b in binds {
+            q = q.bind(b);
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(|r| Ok(RuleCount { rule: r.try_get(0)?, state: r.try_get(1)?, count: r.try_get(2)? }))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?)
+    }
+
+    async fn case_histories_impl(&self, after: &str, limit: u32, scope: Option<&casewatch_authz::Scope>) -> Result<Vec<CaseHistory>, StoreError> {
+        let (condition, values) = match scope {
+            Some(s) => s.sql(DIALECT, "unit_path", 2, param),
+            None => ("1 = 1".to_owned(), Vec::new()),
+        };
         let mut tx = self.pool.begin().await?;
-        let rows = sqlx::query("SELECT case_id, unit FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
-            .bind(after.to_owned())
-            .bind(i64::from(limit))
-            .fetch_all(&mut *tx)
-            .await?;
+        // Binds in the order of their placeholders in the text: SQLite's `?` are positional.
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT case_id, unit FROM cases WHERE case_id > {} AND {condition} ORDER BY case_id LIMIT {}",
+            param(1),
+            param(values.len() + 2)
+        )))
+        .bind(after.to_owned());
+        for v in values {
+            q = q.bind(v);
+        }
+        let rows = q.bind(i64::from(limit)).fetch_all(&mut *tx).await?;
         let cases: Vec<(String, Option<String>)> = rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, sqlx::Error>>()?;
         let ids: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
         let mut out = Vec::with_capacity(cases.len());
@@ -1251,8 +1323,16 @@ impl Store for StoreImpl {
         self.finding_history_impl(case_id, rule, subject, reference).await
     }
 
-    async fn case_histories(&self, after: &str, limit: u32) -> Result<Vec<CaseHistory>, StoreError> {
-        self.case_histories_impl(after, limit).await
+    async fn case_histories(&self, after: &str, limit: u32, scope: Option<&casewatch_authz::Scope>) -> Result<Vec<CaseHistory>, StoreError> {
+        self.case_histories_impl(after, limit, scope).await
+    }
+
+    async fn transitions_by_day(&self, from_us: i64, to_us: i64, query: &StatsQuery) -> Result<Vec<DayCount>, StoreError> {
+        self.transitions_by_day_impl(from_us, to_us, query).await
+    }
+
+    async fn findings_by_rule(&self, query: &StatsQuery) -> Result<Vec<RuleCount>, StoreError> {
+        self.findings_by_rule_impl(query).await
     }
 
     async fn coverage(&self, scope: Option<&casewatch_authz::Scope>) -> Result<CoverageReport, StoreError> {

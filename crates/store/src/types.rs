@@ -245,6 +245,43 @@ pub struct SummaryRow {
     pub count: i64,
 }
 
+/// Which findings dashboard statistics count ([`Store::transitions_by_day`],
+/// [`Store::findings_by_rule`](crate::Store::findings_by_rule)).
+///
+/// [`Store::transitions_by_day`]: crate::Store::transitions_by_day
+#[derive(Debug, Clone, Default)]
+pub struct StatsQuery {
+    /// Only these states (empty: all).
+    pub states: Vec<String>,
+    /// Only findings whose unit lies in this subtree: a [`Unit::path`] (`/…/`).
+    pub unit_under: Option<String>,
+    /// What the caller may see ([`casewatch_authz::scope`] of `read_dashboard`), filtered in
+    /// SQL; `None` for trusted callers only.
+    pub scope: Option<casewatch_authz::Scope>,
+}
+
+/// How many findings moved into one state on one calendar day.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct DayCount {
+    /// The calendar day in Asia/Shanghai (+08:00), as days since 1970-01-01.
+    pub day: i64,
+    /// The state moved into.
+    pub state: String,
+    /// How many transitions.
+    pub count: i64,
+}
+
+/// How many findings of one rule are in one state.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize)]
+pub struct RuleCount {
+    /// The rule id.
+    pub rule: String,
+    /// The state.
+    pub state: String,
+    /// How many findings.
+    pub count: i64,
+}
+
 /// What a run of the timer did.
 #[derive(Debug, Clone, Copy, Default, PartialEq, Eq, Serialize)]
 pub struct TimerOutcome {
