@@ -22,6 +22,7 @@ use utoipa_axum::routes;
 pub mod assets;
 pub mod auth;
 pub mod error;
+pub mod live;
 pub mod privacy;
 pub mod routes;
 pub mod scheduler;
@@ -61,6 +62,9 @@ pub struct AppState {
     pub token_limiter: Arc<auth::rate_limit::RateLimiter>,
     /// The Cedar policies (`policies/`).
     pub authz: Arc<casewatch_authz::Authorizer>,
+    /// Notices that findings changed, sent by ingestion and the timer to the open
+    /// `/api/v1/alerts/stream`s; [`live::Notice::Closing`] at shutdown.
+    pub notices: live::Notices,
 }
 
 impl AppState {
@@ -80,6 +84,7 @@ impl AppState {
             login_limiter: Arc::new(auth::rate_limit::RateLimiter::new(10, 20)),
             token_limiter: Arc::new(auth::rate_limit::RateLimiter::new(20, 20)),
             authz: Arc::new(casewatch_authz::Authorizer::standard()?),
+            notices: live::channel(),
         })
     }
 }
@@ -152,6 +157,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::admin::revoke_token))
         .routes(routes!(routes::alerts::list_alerts))
         .routes(routes!(routes::alerts::summary))
+        .routes(routes!(routes::alerts::stream::stream))
+        .routes(routes!(routes::alerts::stats::stats))
         .routes(routes!(routes::alerts::case_findings))
         .routes(routes!(routes::alerts::rules))
         .routes(routes!(routes::supervision::coverage))
@@ -214,7 +221,14 @@ pub async fn serve(
         Arc::clone(&state.store),
         Arc::clone(&state.clock),
         Arc::clone(&state.timer),
+        state.notices.clone(),
     ));
+    // Open alert streams never end on their own: tell them to, or the graceful shutdown waits.
+    let notices = state.notices.clone();
+    let shutdown = async move {
+        shutdown.await;
+        let _ = notices.send(live::Notice::Closing);
+    };
     let served = axum::serve(
         listener,
         app(state).into_make_service_with_connect_info::<SocketAddr>(),

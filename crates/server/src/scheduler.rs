@@ -4,7 +4,7 @@
 //! ingestion may have added an earlier one, and on start catches up with everything that came due
 //! while the server was down. With nothing due it sleeps: there is no periodic sweep over clocks
 //! or cases. Transitions are conditional updates, so several servers on one database never write
-//! one twice.
+//! one twice. After a pass that changed findings it tells open alert streams ([`crate::live`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +17,12 @@ use tokio::sync::Notify;
 const MAX_SLEEP: Duration = Duration::from_secs(600);
 
 /// Runs until the task is dropped.
-pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wake: Arc<Notify>) {
+pub async fn run(
+    store: Arc<dyn Store>,
+    clock: Arc<dyn Clock>,
+    wake: Arc<Notify>,
+    notices: crate::live::Notices,
+) {
     loop {
         let now = clock.now();
         match store.advance_timers(now).await {
@@ -26,6 +31,12 @@ pub async fn run(store: Arc<dyn Store>, clock: Arc<dyn Clock>, wake: Arc<Notify>
                     transitioned = out.transitioned,
                     cases = out.cases_reevaluated,
                     "timers advanced"
+                );
+                crate::live::changed(
+                    &notices,
+                    "timer",
+                    out.transitioned + out.cases_reevaluated,
+                    now,
                 );
             }
             Ok(_) => {}

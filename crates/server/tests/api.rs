@@ -1711,3 +1711,6 @@ mod access {
         }
     }
 }
+
+/// The endpoints of the web UI: live notices, statistics, administration, calendar, rule tests.
+mod web_api;

@@ -1,10 +1,14 @@
 //! Findings: `GET /api/v1/alerts`, `/api/v1/alerts/summary`, `/api/v1/cases/{id}/findings`,
-//! and the rule pack at `GET /api/v1/rules`.
+//! and the rule pack at `GET /api/v1/rules`; dashboard statistics ([`stats`]) and the live
+//! notices ([`stream`]).
 
 #![expect(
     unused_qualifications,
     reason = "utoipa's path macro qualifies parameter types declared in the same module"
 )]
+
+pub mod stats;
+pub mod stream;
 use axum::Json;
 use axum::extract::rejection::QueryRejection;
 use axum::extract::{Path, Query, State};
@@ -242,7 +246,10 @@ pub struct SummaryParams {
 
 /// The unit-tree path of a unit id, for subtree filters; `None` when no unit is given or the
 /// unit is not registered (then the caller filters by the exact id).
-async fn subtree_of(app: &AppState, unit: Option<&str>) -> Result<Option<String>, ApiError> {
+pub(crate) async fn subtree_of(
+    app: &AppState,
+    unit: Option<&str>,
+) -> Result<Option<String>, ApiError> {
     match unit {
         Some(id) => Ok(app.store.get_unit(id).await?.map(|u| u.path)),
         None => Ok(None),

@@ -166,6 +166,7 @@ pub async fn post_events(
     if out.accepted > 0 {
         app.timer.notify_one();
     }
+    crate::live::changed(&app.notices, "event", out.cases_touched, now);
     tracing::info!(
         accepted = out.accepted,
         duplicates = out.duplicates,
