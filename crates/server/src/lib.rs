@@ -153,7 +153,11 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::audit::list_audit))
         .routes(routes!(routes::admin::list_units, routes::admin::add_unit))
         .routes(routes!(routes::admin::list_users, routes::admin::add_user))
-        .routes(routes!(routes::admin::create_token))
+        .routes(routes!(
+            routes::admin::list_tokens,
+            routes::admin::create_token
+        ))
+        .routes(routes!(routes::admin::update_user))
         .routes(routes!(routes::admin::revoke_token))
         .routes(routes!(routes::alerts::list_alerts))
         .routes(routes!(routes::alerts::summary))
@@ -163,6 +167,7 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::alerts::rules))
         .routes(routes!(routes::supervision::coverage))
         .routes(routes!(routes::supervision::calendar))
+        .routes(routes!(routes::supervision::put_calendar_year))
         .routes(routes!(routes::org::org))
         .split_for_parts()
 }

@@ -4,7 +4,9 @@
 //! A reader is a signed-in user or an API token, as an authorization principal. Lists filter in
 //! SQL by [`Reader::scope`] (the SQL counterpart of the Cedar policies, `casewatch_authz::scope`);
 //! single reads ask Cedar through [`Reader::may`]. A case the reader may not see is answered as if
-//! it did not exist ([`case_not_found`]), and the attempt is audited by the handler.
+//! it did not exist ([`case_not_found`]), and the attempt is audited by the handler. A request
+//! that changes something takes a [`Writer`]: a reader whose session request also passed the
+//! CSRF check.
 
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
@@ -12,6 +14,7 @@ use axum::http::request::Parts;
 use casewatch_authz::{Action, Principal, Resource, Role, Scope, UnitPath};
 
 use crate::AppState;
+use crate::auth::hardening::check_csrf;
 use crate::auth::session::{Caller, identify};
 use crate::auth::trail::Actor;
 use crate::error::ApiError;
@@ -31,29 +34,32 @@ impl FromRequestParts<AppState> for Reader {
 
     async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
         let caller = identify(app, &parts.headers, app.clock.now()).await?;
-        let source = parts
-            .extensions
-            .get::<ConnectInfo<std::net::SocketAddr>>()
-            .map(|a| a.0.ip().to_string());
-        let actor = match &caller {
-            Caller::User { user, .. } => Actor::user(user.id.clone(), source),
-            Caller::Token { token } => Actor::token(token.id.clone(), source),
-            Caller::Anonymous => {
-                return Err(ApiError::new(
-                    StatusCode::UNAUTHORIZED,
-                    "not_signed_in",
-                    "请先登录",
-                ));
-            }
-        };
-        let principal = principal_of(app, &caller).await?.ok_or_else(|| {
-            ApiError::new(
+        Reader::of(parts, app, &caller).await
+    }
+}
+
+/// A [`Reader`] sending a request that changes something (or writes the audit trail on
+/// purpose): a signed-in user's request must pass the cross-site check with the session's
+/// CSRF token (403 `csrf`); a bearer token is never sent by a browser on its own, so it needs
+/// none. What the writer may change is decided per action, as for a reader.
+#[derive(Debug, Clone)]
+pub struct Writer(pub Reader);
+
+impl FromRequestParts<AppState> for Writer {
+    type Rejection = ApiError;
+
+    async fn from_request_parts(parts: &mut Parts, app: &AppState) -> Result<Self, ApiError> {
+        let caller = identify(app, &parts.headers, app.clock.now()).await?;
+        if let Caller::User { session, .. } = &caller
+            && check_csrf(&parts.method, &parts.headers, &session.csrf_token).is_err()
+        {
+            return Err(ApiError::new(
                 StatusCode::FORBIDDEN,
-                "forbidden",
-                "账号或令牌的单位未登记，无权访问",
-            )
-        })?;
-        Ok(Self { principal, actor })
+                "csrf",
+                "跨站请求或缺少 X-CSRF-Token",
+            ));
+        }
+        Reader::of(parts, app, &caller).await.map(Writer)
     }
 }
 
@@ -87,6 +93,33 @@ pub async fn principal_of(app: &AppState, caller: &Caller) -> Result<Option<Prin
 }
 
 impl Reader {
+    /// The reader that `caller` is; 401 for anonymous callers.
+    async fn of(parts: &Parts, app: &AppState, caller: &Caller) -> Result<Self, ApiError> {
+        let source = parts
+            .extensions
+            .get::<ConnectInfo<std::net::SocketAddr>>()
+            .map(|a| a.0.ip().to_string());
+        let actor = match caller {
+            Caller::User { user, .. } => Actor::user(user.id.clone(), source),
+            Caller::Token { token } => Actor::token(token.id.clone(), source),
+            Caller::Anonymous => {
+                return Err(ApiError::new(
+                    StatusCode::UNAUTHORIZED,
+                    "not_signed_in",
+                    "请先登录",
+                ));
+            }
+        };
+        let principal = principal_of(app, caller).await?.ok_or_else(|| {
+            ApiError::new(
+                StatusCode::FORBIDDEN,
+                "forbidden",
+                "账号或令牌的单位未登记，无权访问",
+            )
+        })?;
+        Ok(Self { principal, actor })
+    }
+
     /// The units whose data the reader may see for `action`, for a SQL filter. A reader whose
     /// roles grant the action nowhere is refused (403): an empty list would hide that the
     /// page is closed to him.

@@ -1,12 +1,13 @@
 //! Administration over the API: units, users, API tokens (Cedar `manage_units`, `manage_users`,
-//! `manage_tokens` in the administrator's unit subtree). Writes need the session's CSRF token.
+//! `manage_tokens` in the administrator's unit subtree). Writes need the session's CSRF token and
+//! are audited, refusals included.
 
 use axum::Json;
 use axum::extract::rejection::JsonRejection;
 use axum::extract::{Path, State};
 use axum::http::{HeaderMap, Method, StatusCode};
 use casewatch_authz::{Action, Principal, Resource, UnitPath};
-use casewatch_store::{ApiToken, NewUnit, NewUser, StoreError, Unit, User};
+use casewatch_store::{ApiToken, NewUnit, NewUser, StoreError, Unit, User, UserChange};
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
@@ -120,6 +121,62 @@ pub struct TokenCreated {
     pub id: String,
     /// `Authorization: Bearer <credential>`.
     pub credential: String,
+}
+
+/// An API token as administrators see it: never its secret or the secret's hash.
+#[derive(Debug, Serialize, Deserialize, ToSchema)]
+pub struct TokenInfo {
+    /// Token id (the public part of the credential).
+    pub id: String,
+    /// What it is for.
+    pub name: String,
+    /// Roles.
+    pub roles: Vec<String>,
+    /// Units it acts for.
+    pub units: Vec<String>,
+    /// Who created it.
+    pub created_by: String,
+    /// When it was created (+08:00).
+    pub created_at: Option<String>,
+    /// When it was revoked (+08:00); null while it is valid.
+    pub revoked_at: Option<String>,
+    /// When it was last used (+08:00).
+    pub last_used_at: Option<String>,
+}
+
+impl From<ApiToken> for TokenInfo {
+    fn from(t: ApiToken) -> Self {
+        let at = |us: i64| {
+            casewatch_core::time::from_micros(us).map(casewatch_core::time::format_instant)
+        };
+        Self {
+            id: t.id,
+            name: t.name,
+            roles: t.roles,
+            units: t.units,
+            created_by: t.created_by,
+            created_at: at(t.created_at_us),
+            revoked_at: t.revoked_at_us.and_then(at),
+            last_used_at: t.last_used_us.and_then(at),
+        }
+    }
+}
+
+/// Changes to an account; absent fields stay as they are.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct UserPatch {
+    /// A new name.
+    pub name: Option<String>,
+    /// A new unit (one the administrator manages).
+    pub unit: Option<String>,
+    /// New roles, replacing the old ones.
+    pub roles: Option<Vec<String>>,
+    /// Disable (true) or enable (false) the account; disabling ends its sessions.
+    pub disabled: Option<bool>,
+    /// A new password (policy-checked); it clears failed logins and any lock and ends the
+    /// account's sessions.
+    pub password: Option<String>,
 }
 
 /// The signed-in administrator, after the CSRF check for writes.
@@ -347,6 +404,183 @@ pub async fn add_user(
     )
     .await?;
     Ok(Json(user.into()))
+}
+
+/// Changes an account of a unit the administrator manages: name, unit, roles, disabled, or a
+/// new password. Nobody changes his own account here (no self-grant).
+#[utoipa::path(patch, path = "/api/v1/users/{id}", tag = "admin", request_body = UserPatch,
+    params(("id" = String, Path, description = "The account's 警号")),
+    responses(
+        (status = 200, body = UserInfo),
+        (status = 400, description = "An empty change, an unknown role or unit, or a password that fails the policy; `details` names the field.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The account or the new unit is outside the administrator's subtree, his own account, or no CSRF token.", body = ErrorBody),
+        (status = 404, description = "No such account.", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn update_user(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+    Path(id): Path<String>,
+    b: Result<Json<UserPatch>, JsonRejection>,
+) -> Result<Json<UserInfo>, ApiError> {
+    let p = admin(&app, &method, &headers).await?;
+    let change = body(b)?;
+    let Some(user) = app.store.get_user(&id).await? else {
+        return Err(ApiError::new(
+            StatusCode::NOT_FOUND,
+            "user_not_found",
+            format!("用户 `{id}` 不存在"),
+        ));
+    };
+    let fields: Vec<&str> = [
+        ("name", change.name.is_some()),
+        ("unit", change.unit.is_some()),
+        ("roles", change.roles.is_some()),
+        ("disabled", change.disabled.is_some()),
+        ("password", change.password.is_some()),
+    ]
+    .into_iter()
+    .filter_map(|(f, set)| set.then_some(f))
+    .collect();
+    if let Some(unit) = &change.unit
+        && app.store.get_unit(unit).await?.is_none()
+    {
+        return Err(ApiError::bad_param(
+            "unit",
+            format!("unit：单位 `{unit}` 未登记"),
+        ));
+    }
+    let mut allowed = may(&app, &p, Action::ManageUsers, &user.unit).await?;
+    if let Some(unit) = &change.unit {
+        allowed = allowed && may(&app, &p, Action::ManageUsers, unit).await?;
+    }
+    if !allowed {
+        audit(
+            &app,
+            &p,
+            "user.update",
+            &id,
+            "denied",
+            serde_json::json!({"fields": fields}),
+        )
+        .await?;
+        return Err(forbidden());
+    }
+    if id == p.id {
+        audit(
+            &app,
+            &p,
+            "user.update",
+            &id,
+            "denied",
+            serde_json::json!({"fields": fields, "reason": "self"}),
+        )
+        .await?;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "self_grant",
+            "不能为自己创建或修改账号",
+        ));
+    }
+    if fields.is_empty() {
+        return Err(ApiError::bad_param(
+            "body",
+            "请至少指定一项修改：name、unit、roles、disabled 或 password",
+        ));
+    }
+    if let Some(roles) = &change.roles {
+        if roles.is_empty() {
+            return Err(ApiError::bad_param(
+                "roles",
+                "roles：至少保留一个角色；停用账号请用 disabled",
+            ));
+        }
+        if let Some(bad) = roles
+            .iter()
+            .find(|r| !casewatch_store::ROLES.contains(&r.as_str()))
+        {
+            return Err(ApiError::bad_param(
+                "roles",
+                format!(
+                    "roles：角色 `{bad}` 无效，应为 officer、legal_officer、legal_dept、leader、admin 或 ingest"
+                ),
+            ));
+        }
+    }
+    let password_hash = match &change.password {
+        Some(password) => {
+            check_policy(&id, password)
+                .map_err(|problems| ApiError::bad_param("password", problems.join("；")))?;
+            Some(hash_password(password).map_err(|e| {
+                ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "hashing", e.to_string())
+            })?)
+        }
+        None => None,
+    };
+    let ends_sessions = change.disabled == Some(true) || password_hash.is_some();
+    let updated = app
+        .store
+        .update_user(
+            &id,
+            &UserChange {
+                name: change.name,
+                unit: change.unit,
+                roles: change.roles.clone(),
+                password_hash,
+                disabled: change.disabled,
+            },
+            app.clock.now(),
+        )
+        .await
+        .map_err(invalid)?;
+    let sessions_ended = if ends_sessions {
+        app.store.delete_user_sessions(&id).await?
+    } else {
+        0
+    };
+    audit(
+        &app,
+        &p,
+        "user.update",
+        &id,
+        "success",
+        serde_json::json!({"fields": fields, "unit": updated.unit, "roles": updated.roles, "disabled": updated.disabled, "sessions_ended": sessions_ended}),
+    )
+    .await?;
+    Ok(Json(updated.into()))
+}
+
+/// The API tokens all of whose units the administrator manages, revoked ones included, oldest
+/// first; never a secret or its hash.
+#[utoipa::path(get, path = "/api/v1/tokens", tag = "admin",
+    responses(
+        (status = 200, body = Vec<TokenInfo>),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "The caller manages no tokens.", body = ErrorBody),
+    ),
+    security(("session" = [])))]
+pub async fn list_tokens(
+    State(app): State<AppState>,
+    method: Method,
+    headers: HeaderMap,
+) -> Result<Json<Vec<TokenInfo>>, ApiError> {
+    let p = admin(&app, &method, &headers).await?;
+    if casewatch_authz::scope(&p, Action::ManageTokens) == casewatch_authz::Scope::Nothing {
+        return Err(forbidden());
+    }
+    let mut out = Vec::new();
+    for token in app.store.list_tokens().await? {
+        let mut all = !token.units.is_empty();
+        for u in &token.units {
+            all = all && may(&app, &p, Action::ManageTokens, u).await?;
+        }
+        if all {
+            out.push(TokenInfo::from(token));
+        }
+    }
+    Ok(Json(out))
 }
 
 /// Creates an API token for units the administrator manages; the secret is shown once.

@@ -1,12 +1,18 @@
-//! `GET /api/v1/coverage` (监督覆盖率) and `GET /api/v1/calendar` (the holiday calendar).
+//! `GET /api/v1/coverage` (监督覆盖率), and the holiday calendar: `GET /api/v1/calendar`,
+//! `PUT /api/v1/calendar/{year}`.
 
 use axum::Json;
-use axum::extract::State;
+use axum::extract::rejection::JsonRejection;
+use axum::extract::{Path, State};
+use axum::http::StatusCode;
+use casewatch_authz::{Action, Resource};
+use casewatch_engine::time::year_lists::parse_year_lists;
+use casewatch_store::StoreError;
 use serde::{Deserialize, Serialize};
 use utoipa::ToSchema;
 
 use crate::AppState;
-use crate::auth::access::Reader;
+use crate::auth::access::{Reader, Writer};
 use crate::error::{ApiError, ErrorBody};
 
 /// Coverage of one unit's cases.
@@ -69,7 +75,7 @@ pub async fn coverage(
     State(app): State<AppState>,
     reader: Reader,
 ) -> Result<Json<Coverage>, ApiError> {
-    let scope = reader.scope(casewatch_authz::Action::ReadDashboard)?;
+    let scope = reader.scope(Action::ReadDashboard)?;
     let c = app.store.coverage(Some(&scope)).await?;
     let pack = app.store.pack();
     Ok(Json(Coverage {
@@ -133,4 +139,121 @@ pub async fn calendar(State(app): State<AppState>, _reader: Reader) -> Json<Vec<
             })
             .collect(),
     )
+}
+
+/// One year of the holiday calendar to store.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct CalendarYearIn {
+    /// Official rest days (法定节假日及调休放假), YYYY-MM-DD, any order; no date twice.
+    pub rest_days: Vec<String>,
+    /// Make-up workdays (调休上班), Saturdays or Sundays, YYYY-MM-DD.
+    pub makeup_workdays: Vec<String>,
+}
+
+/// Adds or replaces one year of the holiday calendar. Only administrators of a top-level unit
+/// (Cedar `manage_units` on their own unit, which has no unit above it): one calendar serves
+/// every unit. Evaluations from now on use it; clocks already computed keep their due until
+/// their case changes or `casewatch reevaluate` runs. Audited (`calendar.put`), refusals
+/// included.
+#[utoipa::path(
+    put,
+    path = "/api/v1/calendar/{year}",
+    tag = "rules",
+    params(("year" = i32, Path, description = "The year, e.g. 2027")),
+    request_body = CalendarYearIn,
+    responses(
+        (status = 200, description = "The year as stored, dates sorted.", body = CalendarYear),
+        (status = 400, description = "An invalid year, body or date; `details` lists every problem with its `field` (`rest_days[3]`), `code` and message.", body = ErrorBody),
+        (status = 401, description = "Not signed in.", body = ErrorBody),
+        (status = 403, description = "Not an administrator of a top-level unit, or no CSRF token.", body = ErrorBody),
+        (status = 503, description = "The database does not answer.", body = ErrorBody),
+    ),
+    security(("session" = []), ("token" = []))
+)]
+pub async fn put_calendar_year(
+    State(app): State<AppState>,
+    Writer(writer): Writer,
+    Path(year): Path<String>,
+    body: Result<Json<CalendarYearIn>, JsonRejection>,
+) -> Result<Json<CalendarYear>, ApiError> {
+    let p = &writer.principal;
+    let allowed = p.unit.is_top_level()
+        && app
+            .authz
+            .is_allowed(p, Action::ManageUnits, &Resource::OwnedBy(p.unit.clone()));
+    if !allowed {
+        writer
+            .actor
+            .record(
+                &app,
+                "calendar.put",
+                Some(&year),
+                "denied",
+                serde_json::json!({}),
+            )
+            .await?;
+        return Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "只有最高层单位的管理员可以修改节假日安排",
+        ));
+    }
+    let year_n = year
+        .parse::<i32>()
+        .ok()
+        .filter(|y| (1900..=2200).contains(y))
+        .ok_or_else(|| {
+            ApiError::bad_param(
+                "year",
+                format!("year：年份 `{year}` 无效，应为 1900 到 2200 之间的整数"),
+            )
+        })?;
+    let Json(lists) = body.map_err(|e| {
+        ApiError::new(
+            StatusCode::BAD_REQUEST,
+            "invalid_body",
+            format!("请求体无效：{}", e.body_text()),
+        )
+    })?;
+    let (rest, makeup) = parse_year_lists(year_n, &lists.rest_days, &lists.makeup_workdays)
+        .map_err(|problems| {
+            ApiError::new(
+                StatusCode::BAD_REQUEST,
+                "invalid_calendar",
+                format!(
+                    "{year_n} 年的节假日安排有 {} 处问题，未保存",
+                    problems.len()
+                ),
+            )
+            .with_details(&problems)
+        })?;
+    let replaced = app.store.calendar().covers(year_n);
+    app.store
+        .put_calendar_year(
+            year_n,
+            rest.clone(),
+            makeup.clone(),
+            &format!("api:{}", writer.actor.id),
+        )
+        .await
+        .map_err(|e| match e {
+            StoreError::Invalid(m) => ApiError::new(StatusCode::BAD_REQUEST, "invalid_calendar", m),
+            other => other.into(),
+        })?;
+    writer
+        .actor
+        .record(
+            &app,
+            "calendar.put",
+            Some(&year),
+            "success",
+            serde_json::json!({"rest_days": rest.len(), "makeup_workdays": makeup.len(), "replaced": replaced}),
+        )
+        .await?;
+    Ok(Json(CalendarYear {
+        year: year_n,
+        rest_days: rest.iter().map(ToString::to_string).collect(),
+        makeup_workdays: makeup.iter().map(ToString::to_string).collect(),
+    }))
 }
