@@ -165,6 +165,8 @@ fn api() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .routes(routes!(routes::alerts::stats::stats))
         .routes(routes!(routes::alerts::case_findings))
         .routes(routes!(routes::alerts::rules))
+        .routes(routes!(routes::rules::test_rules))
+        .routes(routes!(routes::rules::diff_rules))
         .routes(routes!(routes::supervision::coverage))
         .routes(routes!(routes::supervision::calendar))
         .routes(routes!(routes::supervision::put_calendar_year))

@@ -8,4 +8,5 @@ pub mod cases;
 pub mod events;
 pub mod health;
 pub mod org;
+pub mod rules;
 pub mod supervision;

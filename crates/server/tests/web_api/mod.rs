@@ -1,11 +1,12 @@
 //! The endpoints the web UI needs beyond reading cases and findings: live notices, dashboard
-//! statistics, token and account administration, and the holiday calendar. Every test runs on
-//! every backend (`TestApp::all`).
+//! statistics, token and account administration, the holiday calendar, and the rule pack's
+//! tests and dry run. Every test runs on every backend (`TestApp::all`).
 
 use super::*;
 
 mod admin;
 mod calendar;
+mod rules;
 mod stats;
 mod stream;
 
