@@ -2,7 +2,8 @@ import { createRouter, createWebHistory } from "vue-router";
 import { useSession } from "./session.js";
 
 const routes = [
-  { path: "/", redirect: () => useSession().home() },
+  // Where "/" leads depends on the roles, known only once the session is loaded (below).
+  { path: "/", name: "root", component: { render: () => null } },
   { path: "/login", name: "login", component: () => import("./views/Login.vue"), meta: { public: true } },
   { path: "/dashboard", name: "dashboard", component: () => import("./views/Dashboard.vue"), meta: { page: "dashboard" } },
   { path: "/bigscreen", name: "bigscreen", component: () => import("./views/Dashboard.vue"), props: { big: true }, meta: { page: "bigscreen", bare: true } },
@@ -20,6 +21,7 @@ export function makeRouter(history = createWebHistory()) {
   router.beforeEach(async (to) => {
     const s = useSession();
     if (!s.checked) await s.load();
+    if (to.name === "root") return s.signedIn ? s.home() : { name: "login" };
     if (to.meta.public) return s.signedIn && to.name === "login" ? s.home() : true;
     if (!s.signedIn) return { name: "login", query: { next: to.fullPath } };
     if (to.meta.page && !s.can(to.meta.page)) return { path: s.home(), query: { denied: to.meta.page } };

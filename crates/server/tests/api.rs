@@ -514,6 +514,17 @@ async fn alerts_findings_rules_coverage_and_calendar() {
             .get("/api/v1/alerts?state=all&due_before=2026-03-01T00:00:00%2B08:00")
             .await;
         assert_eq!(none["total"], 0);
+        let (_, criminal) = app.get("/api/v1/alerts?state=all&kind=criminal").await;
+        assert!(criminal["total"].as_u64().unwrap() > 0, "{criminal}");
+        let (_, admin) = app
+            .get("/api/v1/alerts?state=all&kind=administrative")
+            .await;
+        assert_eq!(admin["total"], 0, "C1 is a criminal case");
+        let (status, err) = app.get("/api/v1/alerts?kind=civil").await;
+        assert_eq!(
+            (status, err["error"]["details"][0]["field"].as_str()),
+            (StatusCode::BAD_REQUEST, Some("kind"))
+        );
         let (status, err) = app.get("/api/v1/alerts?state=late,bogus").await;
         assert_eq!(
             (status, err["error"]["details"][0]["field"].as_str()),

@@ -843,6 +843,10 @@ impl StoreImpl {
                 clauses.push(format!("{col} = {}", param(binds.len())));
             }
         }
+        if let Some(kind) = &query.case_kind {
+            binds.push((Some(kind.clone()), None));
+            clauses.push(format!("case_id IN (SELECT case_id FROM cases WHERE kind = {})", param(binds.len())));
+        }
         if let Some(b) = query.due_before_us {
             binds.push((None, Some(b)));
             clauses.push(format!("due_us < {}", param(binds.len())));

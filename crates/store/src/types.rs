@@ -224,6 +224,8 @@ pub struct FindingQuery {
     pub officer: Option<String>,
     /// Only this case.
     pub case_id: Option<String>,
+    /// Only findings of cases of this kind (`criminal`, `administrative`).
+    pub case_kind: Option<String>,
     /// Due strictly before, µs.
     pub due_before_us: Option<i64>,
     /// Due at or after, µs.

@@ -41,6 +41,8 @@ pub struct AlertParams {
     pub officer: Option<String>,
     /// Case id.
     pub case: Option<String>,
+    /// Case kind: `criminal` or `administrative`.
+    pub kind: Option<String>,
     /// Due strictly before this instant (RFC 3339).
     pub due_before: Option<String>,
     /// Due at or after this instant (RFC 3339).
@@ -214,6 +216,16 @@ pub async fn list_alerts(
         },
         officer: p.officer,
         case_id: p.case,
+        case_kind: match p.kind.as_deref() {
+            None | Some("") => None,
+            Some(k @ ("criminal" | "administrative")) => Some(k.to_owned()),
+            Some(other) => {
+                return Err(ApiError::bad_param(
+                    "kind",
+                    format!("案件类型 `{other}` 无效：应为 criminal 或 administrative"),
+                ));
+            }
+        },
         due_before_us: parse_time("due_before", p.due_before.as_deref())?,
         due_after_us: parse_time("due_after", p.due_after.as_deref())?,
         unit_under: under,
