@@ -44,6 +44,9 @@ async function startServer() {
       const m = /http:\/\/([0-9.:]+)\//.exec(out);
       if (m) {
         clearTimeout(timer);
+        // The demo officer is a rostered officer of the demo bureau: take his 警号 from the list.
+        const officer = /^\s*officer\s+警号 (\S+)/m.exec(out);
+        if (officer) ACCOUNTS.officer = officer[1];
         ok(`http://${m[1]}`);
       }
     });

@@ -147,8 +147,15 @@ pub async fn register_org(store: &Arc<dyn Store>, seed: u64) -> anyhow::Result<S
         .find(|u| u.kind == UnitKind::Station)
         .map(|u| u.id.clone())
         .unwrap_or_else(|| root.clone());
+    // The demo officer is a rostered officer of the station, so that his own cases, clocks and
+    // warnings fill his dashboard.
+    let rostered = org.officers.iter().find(|o| o.unit == station);
     let mut lines = vec!["演示账号（仅用于演示，密码已公开）：".to_owned()];
     for (id, name, role) in DEMO_ACCOUNTS {
+        let (id, name) = match (role, rostered) {
+            ("officer", Some(o)) => (o.id.as_str(), o.name.as_str()),
+            _ => (id, name),
+        };
         let unit = match role {
             "officer" | "legal_officer" => station.clone(),
             "leader" => branch.clone(),
