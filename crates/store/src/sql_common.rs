@@ -33,10 +33,11 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrate::Migration;
 use crate::{
-    AppendOutcome, Backend, BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, CoverageReport, UnitCoverage, FindingQuery, FindingRow,
-    Page, ReevaluateReport, ReplayReport, Store, StoreError, StoredEvent, SummaryRow, TimerOutcome, VerifyReport,
-    DayCount, RuleCount, StatsQuery,
-    ApiToken, AuditEntry, AuditQuery, AuditRow, AuditVerifyReport, NewUnit, NewUser, Session, Unit, User, UserChange,
+    ApiToken, AppendOutcome, AuditEntry, AuditQuery, AuditRow, AuditVerifyReport, Backend,
+    BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, CoverageReport, DayCount,
+    FindingQuery, FindingRow, NewUnit, NewUser, Page, ReevaluateReport, ReplayReport, RuleCount,
+    Session, StatsQuery, Store, StoreError, StoredEvent, SummaryRow, TimerOutcome, Unit,
+    UnitCoverage, User, UserChange, VerifyReport,
 };
 
 /// Rows per multi-row statement: 13 columns × 300 rows stays under both databases' bind limits.
@@ -89,23 +90,116 @@ fn row_placeholders(rows: usize, cols: usize) -> String {
 }
 
 fn corrupt(at: impl Into<String>, reason: impl Into<String>) -> StoreError {
-    StoreError::Corrupt { at: at.into(), reason: reason.into() }
+    StoreError::Corrupt {
+        at: at.into(),
+        reason: reason.into(),
+    }
 }
 
 /// Parses a stored event body back into the domain type.
 fn parse_body(seq: i64, body: &str) -> Result<Event, String> {
-    let v: serde_json::Value = serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?;
+    let v: serde_json::Value =
+        serde_json::from_str(body).map_err(|e| format!("body is not JSON: {e}"))?;
     Event::parse(&v, ParseOptions { now: None }).map_err(|errs| {
-        let first = errs.first().map(|e| format!("{}: {}", e.field, e.message)).unwrap_or_default();
+        let first = errs
+            .first()
+            .map(|e| format!("{}: {}", e.field, e.message))
+            .unwrap_or_default();
         format!("event {seq} no longer validates: {first}")
     })
 }
 
-fn problem(index: usize, id: &str, field: &str, code: &'static str, message: String) -> BatchProblem {
+/// Cases re-evaluated per transaction.
+const REEVALUATE_CHUNK: usize = 2000;
+
+/// One case to evaluate again: what is stored of it.
+struct ReevalInput {
+    case_id: String,
+    unit: Option<String>,
+    steps: i64,
+    covered: i64,
+    /// `(seq, body)` in evaluation order (`at`, then `seq`).
+    bodies: Vec<(i64, String)>,
+}
+
+/// One case evaluated again.
+struct ReevalOutput {
+    case_id: String,
+    unit: Option<String>,
+    findings: Vec<Finding>,
+    /// The new coverage figures, if they differ from the stored ones.
+    coverage_changed: Option<(i64, i64)>,
+}
+
+/// Parses and evaluates cases on every available core, in order.
+fn evaluate_on_every_core(
+    pack: &Pack,
+    cal: &Calendar,
+    watched: &HashSet<String>,
+    cases: Vec<ReevalInput>,
+    now: Timestamp,
+) -> Result<Vec<ReevalOutput>, StoreError> {
+    let threads = std::thread::available_parallelism()
+        .map_or(1, std::num::NonZero::get)
+        .max(1);
+    let per = cases.len().div_ceil(threads).max(1);
+    let one = |input: ReevalInput| -> Result<ReevalOutput, StoreError> {
+        let events = input
+            .bodies
+            .iter()
+            .map(|(seq, body)| {
+                parse_body(*seq, body).map_err(|r| corrupt(format!("events.seq={seq}"), r))
+            })
+            .collect::<Result<Vec<Event>, StoreError>>()?;
+        let cov = casewatch_engine::coverage::of_case_with(watched, &events);
+        let (steps, covered) = (i64::from(cov.steps), i64::from(cov.covered));
+        Ok(ReevalOutput {
+            findings: casewatch_engine::evaluate(pack, cal, &events, now),
+            coverage_changed: ((steps, covered) != (input.steps, input.covered))
+                .then_some((steps, covered)),
+            case_id: input.case_id,
+            unit: input.unit,
+        })
+    };
+    let mut parts: Vec<Vec<ReevalInput>> = Vec::new();
+    let mut rest = cases;
+    while rest.len() > per {
+        let tail = rest.split_off(per);
+        parts.push(rest);
+        rest = tail;
+    }
+    parts.push(rest);
+    std::thread::scope(|scope| {
+        let handles: Vec<_> = parts
+            .into_iter()
+            .map(|part| scope.spawn(|| part.into_iter().map(one).collect::<Result<Vec<_>, _>>()))
+            .collect();
+        let mut out = Vec::new();
+        for h in handles {
+            match h.join() {
+                Ok(r) => out.extend(r?),
+                Err(_) => return Err(corrupt("reevaluate", "an evaluation thread failed")),
+            }
+        }
+        Ok(out)
+    })
+}
+
+fn problem(
+    index: usize,
+    id: &str,
+    field: &str,
+    code: &'static str,
+    message: String,
+) -> BatchProblem {
     BatchProblem {
         index,
         id: id.to_owned(),
-        error: FieldError { field: field.to_owned(), code, message },
+        error: FieldError {
+            field: field.to_owned(),
+            code,
+            message,
+        },
     }
 }
 
@@ -132,13 +226,18 @@ impl StoreImpl {
             sqlx::raw_sql(m.sql)
                 .execute(&mut *tx)
                 .await
-                .map_err(|source| StoreError::Migration { version: m.version, source })?;
-            sqlx::query("INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)")
-                .bind(m.version)
-                .bind(m.name)
-                .bind(to_micros(Timestamp::now()))
-                .execute(&mut *tx)
-                .await?;
+                .map_err(|source| StoreError::Migration {
+                    version: m.version,
+                    source,
+                })?;
+            sqlx::query(
+                "INSERT INTO schema_migrations (version, name, applied_at_us) VALUES ($1, $2, $3)",
+            )
+            .bind(m.version)
+            .bind(m.name)
+            .bind(to_micros(Timestamp::now()))
+            .execute(&mut *tx)
+            .await?;
             tracing::info!(version = m.version, name = m.name, "applied migration");
         }
         tx.commit().await?;
@@ -164,7 +263,8 @@ impl StoreImpl {
             let seq: i64 = row.try_get(0)?;
             let case_id: String = row.try_get(1)?;
             let body: String = row.try_get(2)?;
-            let event = parse_body(seq, &body).map_err(|r| corrupt(format!("events.seq={seq}"), r))?;
+            let event =
+                parse_body(seq, &body).map_err(|r| corrupt(format!("events.seq={seq}"), r))?;
             match by_case.last_mut() {
                 Some((c, last_seq, evs)) if *c == case_id => {
                     *last_seq = (*last_seq).max(seq);
@@ -187,17 +287,25 @@ impl StoreImpl {
         cause: &str,
     ) -> Result<(u64, u64), StoreError> {
         let (pack, cal) = (Arc::clone(&self.pack), self.calendar());
+        let watched = casewatch_engine::coverage::watched_types(&pack);
         let now_us = to_micros(now);
         let mut n_events = 0u64;
         let mut n_changed = 0u64;
         for chunk in case_ids.chunks(CASE_CHUNK) {
             let by_case = Self::load_cases(tx, chunk).await?;
             n_events += by_case.iter().map(|c| c.2.len() as u64).sum::<u64>();
-            let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> = Vec::with_capacity(by_case.len());
-            let ledgers: Vec<CaseLedger> = by_case.iter().map(|(case_id, _, events)| CaseLedger::build(case_id, events)).collect();
+            let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> =
+                Vec::with_capacity(by_case.len());
+            let ledgers: Vec<CaseLedger> = by_case
+                .iter()
+                .map(|(case_id, _, events)| CaseLedger::build(case_id, events))
+                .collect();
             let units: HashSet<String> = ledgers.iter().filter_map(|l| l.unit.clone()).collect();
             let paths = Self::unit_paths(tx, units).await?;
-            for (rows, ledgers) in by_case.chunks(INSERT_CHUNK / 2).zip(ledgers.chunks(INSERT_CHUNK / 2)) {
+            for (rows, ledgers) in by_case
+                .chunks(INSERT_CHUNK / 2)
+                .zip(ledgers.chunks(INSERT_CHUNK / 2))
+            {
                 let sql = format!(
                     "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered, unit_path) \
                      VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
@@ -212,8 +320,13 @@ impl StoreImpl {
                     let json = serde_json::to_string(ledger)
                         .map_err(|e| corrupt(format!("cases.case_id={case_id}"), e.to_string()))?;
                     // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
-                    let coverage = casewatch_engine::coverage::of_case(&pack, events);
-                    let reeval_at = events.iter().map(|e| e.at).filter(|at| *at > now).min().map(to_micros);
+                    let coverage = casewatch_engine::coverage::of_case_with(&watched, events);
+                    let reeval_at = events
+                        .iter()
+                        .map(|e| e.at)
+                        .filter(|at| *at > now)
+                        .min()
+                        .map(to_micros);
                     q = q
                         .bind(case_id.clone())
                         .bind(ledger.kind.clone())
@@ -229,7 +342,11 @@ impl StoreImpl {
                         .bind(i64::from(coverage.steps))
                         .bind(i64::from(coverage.covered))
                         .bind(ledger.unit.as_ref().and_then(|u| paths.get(u)).cloned());
-                    evaluated.push((case_id.clone(), ledger.unit.clone(), casewatch_engine::evaluate(&pack, &cal, events, now)));
+                    evaluated.push((
+                        case_id.clone(),
+                        ledger.unit.clone(),
+                        casewatch_engine::evaluate(&pack, &cal, events, now),
+                    ));
                 }
                 q.execute(&mut **tx).await?;
             }
@@ -250,7 +367,10 @@ impl StoreImpl {
             return Ok(0);
         }
         let ids: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
-        let sql = format!("SELECT {FINDING_COLUMNS}, unit_path FROM findings WHERE case_id IN ({})", placeholders(1, ids.len()));
+        let sql = format!(
+            "SELECT {FINDING_COLUMNS}, unit_path FROM findings WHERE case_id IN ({})",
+            placeholders(1, ids.len())
+        );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in &ids {
             q = q.bind(id.clone());
@@ -260,11 +380,23 @@ impl StoreImpl {
         for row in q.fetch_all(&mut **tx).await? {
             let f = finding_row(&row)?;
             let path: Option<String> = row.try_get(15)?;
-            existing.insert((f.case_id.clone(), f.rule.clone(), f.subject.clone().unwrap_or_default(), f.reference.clone()), (f, path));
+            existing.insert(
+                (
+                    f.case_id.clone(),
+                    f.rule.clone(),
+                    f.subject.clone().unwrap_or_default(),
+                    f.reference.clone(),
+                ),
+                (f, path),
+            );
         }
         let units: HashSet<String> = cases
             .iter()
-            .flat_map(|(_, unit, findings)| findings.iter().filter_map(|f| unit.clone().or_else(|| f.unit.clone())))
+            .flat_map(|(_, unit, findings)| {
+                findings
+                    .iter()
+                    .filter_map(|f| unit.clone().or_else(|| f.unit.clone()))
+            })
             .collect();
         let paths = Self::unit_paths(tx, units).await?;
         let mut upserts: Vec<(FindingRow, Option<String>)> = Vec::new();
@@ -276,7 +408,11 @@ impl StoreImpl {
                     rule: f.rule.clone(),
                     subject: f.subject.clone(),
                     reference: f.reference.clone(),
-                    kind: if f.started.is_some() { "clock".into() } else { "check".into() },
+                    kind: if f.started.is_some() {
+                        "clock".into()
+                    } else {
+                        "check".into()
+                    },
                     state: f.state.as_str().to_owned(),
                     started_us: f.started.map(to_micros),
                     due_us: f.due.map(to_micros),
@@ -288,11 +424,20 @@ impl StoreImpl {
                     explain: f.explain.clone(),
                     updated_at_us: now_us,
                 };
-                let key = (case_id.clone(), row.rule.clone(), row.subject.clone().unwrap_or_default(), row.reference.clone());
+                let key = (
+                    case_id.clone(),
+                    row.rule.clone(),
+                    row.subject.clone().unwrap_or_default(),
+                    row.reference.clone(),
+                );
                 let path = row.unit.as_ref().and_then(|u| paths.get(u)).cloned();
                 match existing.remove(&key) {
                     Some((old, old_path)) => {
-                        let same = FindingRow { updated_at_us: old.updated_at_us, ..row.clone() } == old && old_path == path;
+                        let same = FindingRow {
+                            updated_at_us: old.updated_at_us,
+                            ..row.clone()
+                        } == old
+                            && old_path == path;
                         if !same {
                             if old.state != row.state {
                                 history.push((row.clone(), now_us));
@@ -347,7 +492,13 @@ impl StoreImpl {
                 .bind(old.reference.clone())
                 .execute(&mut **tx)
                 .await?;
-            history.push((FindingRow { state: "removed".into(), ..old.clone() }, now_us));
+            history.push((
+                FindingRow {
+                    state: "removed".into(),
+                    ..old.clone()
+                },
+                now_us,
+            ));
         }
         Self::write_history(tx, &history, now_us, cause).await?;
         Ok(changed)
@@ -432,7 +583,9 @@ impl StoreImpl {
             for row in q.fetch_all(&mut **tx).await? {
                 let id: String = row.try_get(0)?;
                 let stored_hash: String = row.try_get(1)?;
-                let Some(&i) = first_by_id.get(id.as_str()) else { continue };
+                let Some(&i) = first_by_id.get(id.as_str()) else {
+                    continue;
+                };
                 if let Some(slot) = is_new.get_mut(i) {
                     *slot = false;
                 }
@@ -444,7 +597,9 @@ impl StoreImpl {
                         &id,
                         "id",
                         "conflict",
-                        format!("事件编号 `{id}` 已存在且内容不同；更正请发送 event.retracted 和新事件"),
+                        format!(
+                            "事件编号 `{id}` 已存在且内容不同；更正请发送 event.retracted 和新事件"
+                        ),
                     ));
                 }
             }
@@ -454,13 +609,20 @@ impl StoreImpl {
         let retractions: Vec<(usize, &Event, &str)> = batch
             .iter()
             .enumerate()
-            .filter(|(i, e)| e.event_type == EventType::EventRetracted && is_new.get(*i) == Some(&true))
+            .filter(|(i, e)| {
+                e.event_type == EventType::EventRetracted && is_new.get(*i) == Some(&true)
+            })
             .filter_map(|(i, e)| e.data_str("target").map(|t| (i, e, t)))
             .collect();
         if !retractions.is_empty() {
             let mut known: HashMap<String, (String, String)> = batch
                 .iter()
-                .map(|e| (e.id.to_string(), (e.case.to_string(), e.event_type.to_string())))
+                .map(|e| {
+                    (
+                        e.id.to_string(),
+                        (e.case.to_string(), e.event_type.to_string()),
+                    )
+                })
                 .collect();
             let targets: Vec<&str> = retractions.iter().map(|(_, _, t)| *t).collect();
             for chunk in targets.chunks(LOOKUP_CHUNK) {
@@ -490,14 +652,19 @@ impl StoreImpl {
                         e.id.as_str(),
                         "data.target",
                         "wrong_case",
-                        format!("要撤回的事件 `{target}` 属于案件 `{case}`，不属于 `{}`", e.case),
+                        format!(
+                            "要撤回的事件 `{target}` 属于案件 `{case}`，不属于 `{}`",
+                            e.case
+                        ),
                     )),
                     Some((_, ty)) if ty == "event.retracted" => problems.push(problem(
                         i,
                         e.id.as_str(),
                         "data.target",
                         "retract_retraction",
-                        format!("事件 `{target}` 本身是撤回事件，不能再撤回；请重新发送原事件（新编号）"),
+                        format!(
+                            "事件 `{target}` 本身是撤回事件，不能再撤回；请重新发送原事件（新编号）"
+                        ),
                     )),
                     Some(_) => {}
                 }
@@ -507,7 +674,11 @@ impl StoreImpl {
         Ok((is_new, duplicates, problems))
     }
 
-    async fn append_impl(&self, batch: &[Event], recorded_at: Timestamp) -> Result<AppendOutcome, StoreError> {
+    async fn append_impl(
+        &self,
+        batch: &[Event],
+        recorded_at: Timestamp,
+    ) -> Result<AppendOutcome, StoreError> {
         if batch.is_empty() {
             return Ok(AppendOutcome::default());
         }
@@ -515,7 +686,8 @@ impl StoreImpl {
         let _writer = self.write.lock().await;
         let mut tx = begin_write(&self.pool).await?;
 
-        let (is_new, duplicates, problems) = Self::check_against_log(&mut tx, batch, &hashes).await?;
+        let (is_new, duplicates, problems) =
+            Self::check_against_log(&mut tx, batch, &hashes).await?;
         if !problems.is_empty() {
             tx.rollback().await?;
             return Err(StoreError::Rejected(problems));
@@ -568,7 +740,8 @@ impl StoreImpl {
             }
             q.execute(&mut *tx).await?;
         }
-        self.rebuild_cases(&mut tx, &touched, recorded_at, "event").await?;
+        self.rebuild_cases(&mut tx, &touched, recorded_at, "event")
+            .await?;
         tx.commit().await?;
         Ok(AppendOutcome {
             accepted: fresh.len() as u64,
@@ -577,7 +750,10 @@ impl StoreImpl {
         })
     }
 
-    async fn verify_impl(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<VerifyReport, StoreError> {
+    async fn verify_impl(
+        &self,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<VerifyReport, StoreError> {
         let mut expected_seq = 1i64;
         let mut prev = GENESIS.to_owned();
         let mut n = 0u64;
@@ -596,9 +772,17 @@ impl StoreImpl {
             for row in &rows {
                 let seq: i64 = row.try_get(0)?;
                 let id: String = row.try_get(1)?;
-                let broken = |reason: String| BrokenLink { seq, id: id.clone(), reason };
+                let broken = |reason: String| BrokenLink {
+                    seq,
+                    id: id.clone(),
+                    reason,
+                };
                 if let Some(reason) = check_link(row, expected_seq, &prev)? {
-                    return Ok(VerifyReport { n_events: n, head: None, broken: Some(broken(reason)) });
+                    return Ok(VerifyReport {
+                        n_events: n,
+                        head: None,
+                        broken: Some(broken(reason)),
+                    });
                 }
                 prev = row.try_get(12)?;
                 expected_seq = seq + 1;
@@ -606,10 +790,18 @@ impl StoreImpl {
             }
             progress(n);
         }
-        Ok(VerifyReport { n_events: n, head: (n > 0).then_some(prev), broken: None })
+        Ok(VerifyReport {
+            n_events: n,
+            head: (n > 0).then_some(prev),
+            broken: None,
+        })
     }
 
-    async fn replay_impl(&self, now: Timestamp, progress: &(dyn Fn(u64) + Sync)) -> Result<ReplayReport, StoreError> {
+    async fn replay_impl(
+        &self,
+        now: Timestamp,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ReplayReport, StoreError> {
         let _writer = self.write.lock().await;
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query("DELETE FROM cases").execute(&mut *tx).await?;
@@ -617,14 +809,16 @@ impl StoreImpl {
         let mut n_cases = 0u64;
         let mut n_events = 0u64;
         loop {
-            let ids: Vec<String> = sqlx::query("SELECT DISTINCT case_id FROM events WHERE case_id > $1 ORDER BY case_id LIMIT $2")
-                .bind(last.clone())
-                .bind(CASE_CHUNK as i64 * 5)
-                .fetch_all(&mut *tx)
-                .await?
-                .iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<Result<_, _>>()?;
+            let ids: Vec<String> = sqlx::query(
+                "SELECT DISTINCT case_id FROM events WHERE case_id > $1 ORDER BY case_id LIMIT $2",
+            )
+            .bind(last.clone())
+            .bind(CASE_CHUNK as i64 * 5)
+            .fetch_all(&mut *tx)
+            .await?
+            .iter()
+            .map(|r| r.try_get::<String, _>(0))
+            .collect::<Result<_, _>>()?;
             let Some(tail) = ids.last() else { break };
             last.clone_from(tail);
             n_events += self.rebuild_cases(&mut tx, &ids, now, "replay").await?.0;
@@ -652,18 +846,35 @@ impl StoreImpl {
     /// Loads the holiday calendar, first adding every shipped year the database lacks.
     async fn load_calendar(&self) -> Result<(), StoreError> {
         let shipped = Calendar::standard();
-        let rows = sqlx::query("SELECT year, rest_days, makeup_days FROM calendar_years ORDER BY year").fetch_all(&self.pool).await?;
+        let rows =
+            sqlx::query("SELECT year, rest_days, makeup_days FROM calendar_years ORDER BY year")
+                .fetch_all(&self.pool)
+                .await?;
         let mut cal = Calendar::empty();
         let mut stored = HashSet::new();
         for r in &rows {
-            let year: i32 = r.try_get::<i64, _>(0).map(|y| i32::try_from(y).unwrap_or(0)).or_else(|_| r.try_get::<i32, _>(0))?;
+            let year: i32 = r
+                .try_get::<i64, _>(0)
+                .map(|y| i32::try_from(y).unwrap_or(0))
+                .or_else(|_| r.try_get::<i32, _>(0))?;
             let rest: String = r.try_get(1)?;
             let makeup: String = r.try_get(2)?;
             let parse = |text: &str| -> Result<Vec<jiff::civil::Date>, StoreError> {
-                let list: Vec<String> = serde_json::from_str(text).map_err(|e| corrupt(format!("calendar_years.year={year}"), e.to_string()))?;
-                list.iter().map(|d| d.parse().map_err(|_| corrupt(format!("calendar_years.year={year}"), format!("bad date `{d}`")))).collect()
+                let list: Vec<String> = serde_json::from_str(text)
+                    .map_err(|e| corrupt(format!("calendar_years.year={year}"), e.to_string()))?;
+                list.iter()
+                    .map(|d| {
+                        d.parse().map_err(|_| {
+                            corrupt(
+                                format!("calendar_years.year={year}"),
+                                format!("bad date `{d}`"),
+                            )
+                        })
+                    })
+                    .collect()
             };
-            cal.add_year(year, parse(&rest)?, parse(&makeup)?).map_err(|e| corrupt(format!("calendar_years.year={year}"), e.to_string()))?;
+            cal.add_year(year, parse(&rest)?, parse(&makeup)?)
+                .map_err(|e| corrupt(format!("calendar_years.year={year}"), e.to_string()))?;
             stored.insert(year);
         }
         for year in shipped.years() {
@@ -671,16 +882,27 @@ impl StoreImpl {
                 continue;
             }
             if let Some((rest, makeup)) = shipped.year(year) {
-                self.write_calendar_year(year, &rest, &makeup, "shipped").await?;
-                cal.add_year(year, rest, makeup).map_err(|e| corrupt("calendar", e.to_string()))?;
+                self.write_calendar_year(year, &rest, &makeup, "shipped")
+                    .await?;
+                cal.add_year(year, rest, makeup)
+                    .map_err(|e| corrupt("calendar", e.to_string()))?;
             }
         }
         self.set_calendar(cal);
         Ok(())
     }
 
-    async fn write_calendar_year(&self, year: i32, rest: &[jiff::civil::Date], makeup: &[jiff::civil::Date], source: &str) -> Result<(), StoreError> {
-        let to_json = |d: &[jiff::civil::Date]| serde_json::to_string(&d.iter().map(ToString::to_string).collect::<Vec<_>>()).unwrap_or_else(|_| "[]".into());
+    async fn write_calendar_year(
+        &self,
+        year: i32,
+        rest: &[jiff::civil::Date],
+        makeup: &[jiff::civil::Date],
+        source: &str,
+    ) -> Result<(), StoreError> {
+        let to_json = |d: &[jiff::civil::Date]| {
+            serde_json::to_string(&d.iter().map(ToString::to_string).collect::<Vec<_>>())
+                .unwrap_or_else(|_| "[]".into())
+        };
         let mut tx = begin_write(&self.pool).await?;
         sqlx::query(
             "INSERT INTO calendar_years (year, rest_days, makeup_days, source, updated_at_us) VALUES ($1, $2, $3, $4, $5) \
@@ -698,11 +920,19 @@ impl StoreImpl {
         Ok(())
     }
 
-    async fn put_calendar_year_impl(&self, year: i32, rest: Vec<jiff::civil::Date>, makeup: Vec<jiff::civil::Date>, source: &str) -> Result<(), StoreError> {
+    async fn put_calendar_year_impl(
+        &self,
+        year: i32,
+        rest: Vec<jiff::civil::Date>,
+        makeup: Vec<jiff::civil::Date>,
+        source: &str,
+    ) -> Result<(), StoreError> {
         let mut cal = (*self.calendar()).clone();
-        cal.add_year(year, rest.clone(), makeup.clone()).map_err(|e| StoreError::Invalid(e.to_string()))?;
+        cal.add_year(year, rest.clone(), makeup.clone())
+            .map_err(|e| StoreError::Invalid(e.to_string()))?;
         let _writer = self.write.lock().await;
-        self.write_calendar_year(year, &rest, &makeup, source).await?;
+        self.write_calendar_year(year, &rest, &makeup, source)
+            .await?;
         self.set_calendar(cal);
         Ok(())
     }
@@ -725,7 +955,9 @@ impl StoreImpl {
             let mut history: Vec<(FindingRow, i64)> = Vec::new();
             for r in &rows {
                 let f = finding_row(r)?;
-                let (Some(warn), Some(due)) = (f.warn_us, f.due_us) else { continue };
+                let (Some(warn), Some(due)) = (f.warn_us, f.due_us) else {
+                    continue;
+                };
                 let mut steps: Vec<(&str, i64)> = Vec::new();
                 if f.state == "running" && warn <= now_us && warn < due {
                     steps.push(("warning", warn));
@@ -735,7 +967,13 @@ impl StoreImpl {
                 }
                 let Some(&(state, _)) = steps.last() else {
                     // Nothing to do at this instant after all (a stale index entry): clear or move it.
-                    let next = if f.state == "running" { Some(warn) } else if f.state == "warning" { Some(due) } else { None };
+                    let next = if f.state == "running" {
+                        Some(warn)
+                    } else if f.state == "warning" {
+                        Some(due)
+                    } else {
+                        None
+                    };
                     sqlx::query("UPDATE findings SET next_at_us = $1 WHERE case_id = $2 AND rule = $3 AND subject = $4 AND ref = $5")
                         .bind(next.filter(|n| *n > now_us))
                         .bind(f.case_id.clone())
@@ -765,7 +1003,13 @@ impl StoreImpl {
                 if done.rows_affected() == 1 {
                     out.transitioned += 1;
                     for (st, at) in steps {
-                        history.push((FindingRow { state: st.to_owned(), ..f.clone() }, at));
+                        history.push((
+                            FindingRow {
+                                state: st.to_owned(),
+                                ..f.clone()
+                            },
+                            at,
+                        ));
                     }
                 }
             }
@@ -779,7 +1023,8 @@ impl StoreImpl {
                 .map(|r| r.try_get::<String, _>(0))
                 .collect::<Result<_, _>>()?;
             if !due_cases.is_empty() {
-                self.rebuild_cases(&mut tx, &due_cases, now, "timer").await?;
+                self.rebuild_cases(&mut tx, &due_cases, now, "timer")
+                    .await?;
                 out.cases_reevaluated += due_cases.len() as u64;
             }
             tx.commit().await?;
@@ -791,42 +1036,111 @@ impl StoreImpl {
     }
 
     async fn next_wakeup_impl(&self) -> Result<Option<Timestamp>, StoreError> {
-        let a: Option<i64> = sqlx::query("SELECT MIN(next_at_us) FROM findings WHERE next_at_us IS NOT NULL")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        let b: Option<i64> = sqlx::query("SELECT MIN(reeval_at_us) FROM cases WHERE reeval_at_us IS NOT NULL")
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
-        Ok(a.into_iter().chain(b).min().and_then(casewatch_core::time::from_micros))
+        let a: Option<i64> =
+            sqlx::query("SELECT MIN(next_at_us) FROM findings WHERE next_at_us IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        let b: Option<i64> =
+            sqlx::query("SELECT MIN(reeval_at_us) FROM cases WHERE reeval_at_us IS NOT NULL")
+                .fetch_one(&self.pool)
+                .await?
+                .try_get(0)?;
+        Ok(a.into_iter()
+            .chain(b)
+            .min()
+            .and_then(casewatch_core::time::from_micros))
     }
 
-    async fn reevaluate_impl(&self, now: Timestamp, progress: &(dyn Fn(u64) + Sync)) -> Result<ReevaluateReport, StoreError> {
+    /// Evaluates every case again: in chunks, each in its own write transaction; the stored
+    /// events are parsed and evaluated on every core (the ledger does not depend on the pack and
+    /// is not rewritten); only findings that change, and coverage figures that change, are
+    /// written.
+    async fn reevaluate_impl(
+        &self,
+        now: Timestamp,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ReevaluateReport, StoreError> {
+        let (pack, cal) = (Arc::clone(&self.pack), self.calendar());
+        let watched = Arc::new(casewatch_engine::coverage::watched_types(&pack));
+        let now_us = to_micros(now);
         let mut last = String::new();
         let mut report = ReevaluateReport::default();
         loop {
             let _writer = self.write.lock().await;
             let mut tx = begin_write(&self.pool).await?;
-            let ids: Vec<String> = sqlx::query("SELECT case_id FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
+            let rows = sqlx::query("SELECT case_id, unit, n_steps, n_covered FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
                 .bind(last.clone())
-                .bind(CASE_CHUNK as i64 * 5)
+                .bind(REEVALUATE_CHUNK as i64)
                 .fetch_all(&mut *tx)
-                .await?
+                .await?;
+            let mut cases: Vec<ReevalInput> = rows
                 .iter()
-                .map(|r| r.try_get::<String, _>(0))
-                .collect::<Result<_, _>>()?;
-            let Some(tail) = ids.last() else { break };
-            last.clone_from(tail);
-            report.n_changed += self.rebuild_cases(&mut tx, &ids, now, "reevaluate").await?.1;
+                .map(|r| {
+                    Ok(ReevalInput {
+                        case_id: r.try_get(0)?,
+                        unit: r.try_get(1)?,
+                        steps: r.try_get(2)?,
+                        covered: r.try_get(3)?,
+                        bodies: Vec::new(),
+                    })
+                })
+                .collect::<Result<_, sqlx::Error>>()?;
+            let Some(tail) = cases.last() else { break };
+            last.clone_from(&tail.case_id);
+            let index: HashMap<String, usize> = cases
+                .iter()
+                .enumerate()
+                .map(|(i, c)| (c.case_id.clone(), i))
+                .collect();
+            let ids: Vec<String> = cases.iter().map(|c| c.case_id.clone()).collect();
+            for chunk in ids.chunks(CASE_CHUNK) {
+                let sql = format!(
+                    "SELECT seq, case_id, body FROM events WHERE case_id IN ({}) ORDER BY case_id, at_us, seq",
+                    placeholders(1, chunk.len())
+                );
+                let mut q = sqlx::query(AssertSqlSafe(sql));
+                for c in chunk {
+                    q = q.bind(c.clone());
+                }
+                for row in q.fetch_all(&mut *tx).await? {
+                    let case_id: String = row.try_get(1)?;
+                    if let Some(c) = index.get(&case_id).and_then(|i| cases.get_mut(*i)) {
+                        c.bodies.push((row.try_get(0)?, row.try_get(2)?));
+                    }
+                }
+            }
+            let (p, c, w) = (Arc::clone(&pack), Arc::clone(&cal), Arc::clone(&watched));
+            let n = cases.len() as u64;
+            let outputs =
+                tokio::task::spawn_blocking(move || evaluate_on_every_core(&p, &c, &w, cases, now))
+                    .await
+                    .map_err(|e| corrupt("reevaluate", format!("evaluation stopped: {e}")))??;
+            let mut evaluated = Vec::with_capacity(outputs.len());
+            for out in outputs {
+                if let Some((steps, covered)) = out.coverage_changed {
+                    sqlx::query("UPDATE cases SET n_steps = $1, n_covered = $2 WHERE case_id = $3")
+                        .bind(steps)
+                        .bind(covered)
+                        .bind(out.case_id.clone())
+                        .execute(&mut *tx)
+                        .await?;
+                }
+                evaluated.push((out.case_id, out.unit, out.findings));
+            }
+            report.n_changed +=
+                Self::write_findings(&mut tx, &evaluated, now_us, "reevaluate").await?;
             tx.commit().await?;
-            report.n_cases += ids.len() as u64;
+            report.n_cases += n;
             progress(report.n_cases);
         }
         Ok(report)
     }
 
-    async fn list_findings_impl(&self, query: &FindingQuery) -> Result<Page<FindingRow>, StoreError> {
+    async fn list_findings_impl(
+        &self,
+        query: &FindingQuery,
+    ) -> Result<Page<FindingRow>, StoreError> {
         let mut clauses: Vec<String> = Vec::new();
         let mut binds: Vec<(Option<String>, Option<i64>)> = Vec::new();
         if !query.states.is_empty() {
@@ -837,7 +1151,12 @@ impl StoreImpl {
             }
             clauses.push(format!("state IN ({})", ph.join(",")));
         }
-        for (col, val) in [("rule", &query.rule), ("unit", &query.unit), ("officer", &query.officer), ("case_id", &query.case_id)] {
+        for (col, val) in [
+            ("rule", &query.rule),
+            ("unit", &query.unit),
+            ("officer", &query.officer),
+            ("case_id", &query.case_id),
+        ] {
             if let Some(v) = val {
                 binds.push((Some(v.clone()), None));
                 clauses.push(format!("{col} = {}", param(binds.len())));
@@ -845,7 +1164,10 @@ impl StoreImpl {
         }
         if let Some(kind) = &query.case_kind {
             binds.push((Some(kind.clone()), None));
-            clauses.push(format!("case_id IN (SELECT case_id FROM cases WHERE kind = {})", param(binds.len())));
+            clauses.push(format!(
+                "case_id IN (SELECT case_id FROM cases WHERE kind = {})",
+                param(binds.len())
+            ));
         }
         if let Some(b) = query.due_before_us {
             binds.push((None, Some(b)));
@@ -865,8 +1187,14 @@ impl StoreImpl {
             binds.extend(values.into_iter().map(|v| (Some(v), None)));
             clauses.push(condition);
         }
-        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
-        let mut count = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM findings {where_sql}")));
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
+        let mut count = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM findings {where_sql}"
+        )));
         for (s, i) in &binds {
             count = match (s, i) {
                 (Some(s), _) => count.bind(s.clone()),
@@ -889,9 +1217,21 @@ impl StoreImpl {
                 (None, i) => q.bind(*i),
             };
         }
-        let rows = q.bind(i64::from(per_page)).bind(i64::from(page - 1) * i64::from(per_page)).fetch_all(&self.pool).await?;
-        let items = rows.iter().map(finding_row).collect::<Result<Vec<_>, _>>()?;
-        Ok(Page { items, total: u64::try_from(total).unwrap_or(0), page, per_page })
+        let rows = q
+            .bind(i64::from(per_page))
+            .bind(i64::from(page - 1) * i64::from(per_page))
+            .fetch_all(&self.pool)
+            .await?;
+        let items = rows
+            .iter()
+            .map(finding_row)
+            .collect::<Result<Vec<_>, _>>()?;
+        Ok(Page {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+            page,
+            per_page,
+        })
     }
 
     async fn case_findings_impl(&self, case_id: &str) -> Result<Vec<FindingRow>, StoreError> {
@@ -901,10 +1241,18 @@ impl StoreImpl {
         .bind(case_id.to_owned())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(finding_row).collect::<Result<Vec<_>, _>>()?)
+        Ok(rows
+            .iter()
+            .map(finding_row)
+            .collect::<Result<Vec<_>, _>>()?)
     }
 
-    async fn finding_summary_impl(&self, states: &[String], under: Option<&str>, scope: Option<&casewatch_authz::Scope>) -> Result<Vec<SummaryRow>, StoreError> {
+    async fn finding_summary_impl(
+        &self,
+        states: &[String],
+        under: Option<&str>,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<Vec<SummaryRow>, StoreError> {
         let mut clauses: Vec<String> = Vec::new();
         let mut binds: Vec<String> = states.to_vec();
         if !states.is_empty() {
@@ -920,7 +1268,11 @@ impl StoreImpl {
             binds.extend(values);
             clauses.push(condition);
         }
-        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
         let mut q = sqlx::query(AssertSqlSafe(format!(
             "SELECT unit, state, COUNT(*) FROM findings {where_sql} GROUP BY unit, state ORDER BY unit, state"
         )));
@@ -930,11 +1282,23 @@ impl StoreImpl {
         let rows = q.fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
-            .map(|r| Ok(SummaryRow { unit: r.try_get(0)?, state: r.try_get(1)?, count: r.try_get(2)? }))
+            .map(|r| {
+                Ok(SummaryRow {
+                    unit: r.try_get(0)?,
+                    state: r.try_get(1)?,
+                    count: r.try_get(2)?,
+                })
+            })
             .collect::<Result<Vec<_>, sqlx::Error>>()?)
     }
 
-    async fn finding_history_impl(&self, case_id: &str, rule: &str, subject: Option<&str>, reference: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
+    async fn finding_history_impl(
+        &self,
+        case_id: &str,
+        rule: &str,
+        subject: Option<&str>,
+        reference: &str,
+    ) -> Result<Vec<(String, i64, String)>, StoreError> {
         let rows = sqlx::query(
             "SELECT state, at_us, cause FROM finding_history WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4 ORDER BY id",
         )
@@ -944,16 +1308,27 @@ impl StoreImpl {
         .bind(reference.to_owned())
         .fetch_all(&self.pool)
         .await?;
-        Ok(rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?))).collect::<Result<Vec<_>, sqlx::Error>>()?)
+        Ok(rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?, r.try_get(2)?)))
+            .collect::<Result<Vec<_>, sqlx::Error>>()?)
     }
 
     /// The `WHERE` conditions and binds of a [`StatsQuery`] over the unit path column `col`,
     /// numbering placeholders from `first`.
-    fn stats_conditions(query: &StatsQuery, state_col: &str, path_col: &str, first: usize) -> Result<(Vec<String>, Vec<String>), StoreError> {
+    fn stats_conditions(
+        query: &StatsQuery,
+        state_col: &str,
+        path_col: &str,
+        first: usize,
+    ) -> Result<(Vec<String>, Vec<String>), StoreError> {
         let mut clauses = Vec::new();
         let mut binds: Vec<String> = Vec::new();
         if !query.states.is_empty() {
-            clauses.push(format!("{state_col} IN ({})", placeholders(first, query.states.len())));
+            clauses.push(format!(
+                "{state_col} IN ({})",
+                placeholders(first, query.states.len())
+            ));
             binds.extend(query.states.iter().cloned());
         }
         if let Some(under) = query.unit_under.as_deref() {
@@ -969,12 +1344,20 @@ impl StoreImpl {
         Ok((clauses, binds))
     }
 
-    async fn transitions_by_day_impl(&self, from_us: i64, to_us: i64, query: &StatsQuery) -> Result<Vec<DayCount>, StoreError> {
+    async fn transitions_by_day_impl(
+        &self,
+        from_us: i64,
+        to_us: i64,
+        query: &StatsQuery,
+    ) -> Result<Vec<DayCount>, StoreError> {
         // The calendar day in +08:00, as days since 1970-01-01: integer division, the same on
         // both databases (instants are after 1970, so truncation is the floor).
         const DAY: &str = "(h.at_us + 28800000000) / 86400000000";
         let (mut clauses, binds) = Self::stats_conditions(query, "h.state", "f.unit_path", 3)?;
-        clauses.insert(0, format!("h.at_us >= {} AND h.at_us < {}", param(1), param(2)));
+        clauses.insert(
+            0,
+            format!("h.at_us >= {} AND h.at_us < {}", param(1), param(2)),
+        );
         let sql = format!(
             "SELECT {DAY}, h.state, COUNT(*) FROM finding_history h \
              JOIN findings f ON f.case_id = h.case_id AND f.rule = h.rule AND f.subject = h.subject AND f.ref = h.ref \
@@ -988,13 +1371,26 @@ impl StoreImpl {
         let rows = q.fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
-            .map(|r| Ok(DayCount { day: r.try_get(0)?, state: r.try_get(1)?, count: r.try_get(2)? }))
+            .map(|r| {
+                Ok(DayCount {
+                    day: r.try_get(0)?,
+                    state: r.try_get(1)?,
+                    count: r.try_get(2)?,
+                })
+            })
             .collect::<Result<Vec<_>, sqlx::Error>>()?)
     }
 
-    async fn findings_by_rule_impl(&self, query: &StatsQuery) -> Result<Vec<RuleCount>, StoreError> {
+    async fn findings_by_rule_impl(
+        &self,
+        query: &StatsQuery,
+    ) -> Result<Vec<RuleCount>, StoreError> {
         let (clauses, binds) = Self::stats_conditions(query, "state", "unit_path", 1)?;
-        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
         let mut q = sqlx::query(AssertSqlSafe(format!(
             "SELECT rule, state, COUNT(*) FROM findings {where_sql} GROUP BY rule, state ORDER BY rule, state"
         )));
@@ -1004,11 +1400,22 @@ impl StoreImpl {
         let rows = q.fetch_all(&self.pool).await?;
         Ok(rows
             .iter()
-            .map(|r| Ok(RuleCount { rule: r.try_get(0)?, state: r.try_get(1)?, count: r.try_get(2)? }))
+            .map(|r| {
+                Ok(RuleCount {
+                    rule: r.try_get(0)?,
+                    state: r.try_get(1)?,
+                    count: r.try_get(2)?,
+                })
+            })
             .collect::<Result<Vec<_>, sqlx::Error>>()?)
     }
 
-    async fn case_histories_impl(&self, after: &str, limit: u32, scope: Option<&casewatch_authz::Scope>) -> Result<Vec<CaseHistory>, StoreError> {
+    async fn case_histories_impl(
+        &self,
+        after: &str,
+        limit: u32,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<Vec<CaseHistory>, StoreError> {
         let (condition, values) = match scope {
             Some(s) => s.sql(DIALECT, "unit_path", 2, param),
             None => ("1 = 1".to_owned(), Vec::new()),
@@ -1025,7 +1432,10 @@ impl StoreImpl {
             q = q.bind(v);
         }
         let rows = q.bind(i64::from(limit)).fetch_all(&mut *tx).await?;
-        let cases: Vec<(String, Option<String>)> = rows.iter().map(|r| Ok((r.try_get(0)?, r.try_get(1)?))).collect::<Result<_, sqlx::Error>>()?;
+        let cases: Vec<(String, Option<String>)> = rows
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
         let ids: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
         let mut out = Vec::with_capacity(cases.len());
         let mut loaded: HashMap<String, Vec<Event>> = HashMap::new();
@@ -1037,17 +1447,26 @@ impl StoreImpl {
         tx.commit().await?;
         for (case_id, unit) in cases {
             let events = loaded.remove(&case_id).unwrap_or_default();
-            out.push(CaseHistory { case_id, unit, events });
+            out.push(CaseHistory {
+                case_id,
+                unit,
+                events,
+            });
         }
         Ok(out)
     }
 
-    async fn coverage_impl(&self, scope: Option<&casewatch_authz::Scope>) -> Result<CoverageReport, StoreError> {
+    async fn coverage_impl(
+        &self,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<CoverageReport, StoreError> {
         let (condition, values) = match scope {
             Some(s) => s.sql(DIALECT, "unit_path", 1, param),
             None => ("1 = 1".to_owned(), Vec::new()),
         };
-        let mut q = sqlx::query(AssertSqlSafe(format!("SELECT unit, COUNT(*), CAST(COALESCE(SUM(n_steps), 0) AS BIGINT), CAST(COALESCE(SUM(n_covered), 0) AS BIGINT) FROM cases WHERE {condition} GROUP BY unit ORDER BY unit")));
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT unit, COUNT(*), CAST(COALESCE(SUM(n_steps), 0) AS BIGINT), CAST(COALESCE(SUM(n_covered), 0) AS BIGINT) FROM cases WHERE {condition} GROUP BY unit ORDER BY unit"
+        )));
         for v in &values {
             q = q.bind(v.clone());
         }
@@ -1057,9 +1476,16 @@ impl StoreImpl {
             // SUM is NUMERIC in PostgreSQL: the query casts it back to BIGINT for both backends.
             let steps: i64 = r.try_get(2)?;
             let covered: i64 = r.try_get(3)?;
-            units.push(UnitCoverage { unit: r.try_get(0)?, cases: r.try_get(1)?, steps, covered });
+            units.push(UnitCoverage {
+                unit: r.try_get(0)?,
+                cases: r.try_get(1)?,
+                steps,
+                covered,
+            });
         }
-        let mut q = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(DISTINCT case_id) FROM findings WHERE {condition}")));
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(DISTINCT case_id) FROM findings WHERE {condition}"
+        )));
         for v in values {
             q = q.bind(v);
         }
@@ -1076,14 +1502,27 @@ impl StoreImpl {
     async fn list_cases_impl(&self, query: &CaseQuery) -> Result<Page<CaseSummary>, StoreError> {
         let mut clauses: Vec<String> = Vec::new();
         let mut binds: Vec<String> = Vec::new();
-        for (col, val) in [("unit", &query.unit), ("kind", &query.kind), ("stage", &query.stage)] {
+        for (col, val) in [
+            ("unit", &query.unit),
+            ("kind", &query.kind),
+            ("stage", &query.stage),
+        ] {
             if let Some(v) = val {
                 binds.push(v.clone());
                 clauses.push(format!("{col} = {}", param(binds.len())));
             }
         }
-        if let Some(text) = query.text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-            let escaped = text.to_lowercase().replace('\\', "\\\\").replace('%', "\\%").replace('_', "\\_");
+        if let Some(text) = query
+            .text
+            .as_deref()
+            .map(str::trim)
+            .filter(|t| !t.is_empty())
+        {
+            let escaped = text
+                .to_lowercase()
+                .replace('\\', "\\\\")
+                .replace('%', "\\%")
+                .replace('_', "\\_");
             // Bound twice rather than referenced twice: SQLite's `?` cannot repeat a parameter.
             binds.push(format!("%{escaped}%"));
             binds.push(format!("%{escaped}%"));
@@ -1102,9 +1541,15 @@ impl StoreImpl {
             binds.extend(values);
             clauses.push(condition);
         }
-        let where_sql = if clauses.is_empty() { String::new() } else { format!("WHERE {}", clauses.join(" AND ")) };
+        let where_sql = if clauses.is_empty() {
+            String::new()
+        } else {
+            format!("WHERE {}", clauses.join(" AND "))
+        };
 
-        let mut count = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM cases {where_sql}")));
+        let mut count = sqlx::query(AssertSqlSafe(format!(
+            "SELECT COUNT(*) FROM cases {where_sql}"
+        )));
         for b in &binds {
             count = count.bind(b.clone());
         }
@@ -1142,7 +1587,12 @@ impl StoreImpl {
                 })
             })
             .collect::<Result<Vec<_>, sqlx::Error>>()?;
-        Ok(Page { items, total: u64::try_from(total).unwrap_or(0), page, per_page })
+        Ok(Page {
+            items,
+            total: u64::try_from(total).unwrap_or(0),
+            page,
+            per_page,
+        })
     }
 
     async fn get_case_impl(&self, case_id: &str) -> Result<Option<CaseLedger>, StoreError> {
@@ -1174,14 +1624,17 @@ impl StoreImpl {
                     seq,
                     recorded_at_us: r.try_get(1)?,
                     hash: r.try_get(2)?,
-                    event: parse_body(seq, &body).map_err(|reason| corrupt(format!("events.seq={seq}"), reason))?,
+                    event: parse_body(seq, &body)
+                        .map_err(|reason| corrupt(format!("events.seq={seq}"), reason))?,
                 })
             })
             .collect()
     }
 
     async fn dump_ledgers_impl(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT case_id, ledger FROM cases ORDER BY case_id").fetch_all(&self.pool).await?;
+        let rows = sqlx::query("SELECT case_id, ledger FROM cases ORDER BY case_id")
+            .fetch_all(&self.pool)
+            .await?;
         rows.iter()
             .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
             .collect::<Result<_, sqlx::Error>>()
@@ -1190,48 +1643,78 @@ impl StoreImpl {
 }
 
 /// Checks one stored event against the chain; `Some(reason)` names what is broken.
-fn check_link(row: &<Db as sqlx::Database>::Row, expected_seq: i64, prev: &str) -> Result<Option<String>, StoreError> {
+fn check_link(
+    row: &<Db as sqlx::Database>::Row,
+    expected_seq: i64,
+    prev: &str,
+) -> Result<Option<String>, StoreError> {
     let seq: i64 = row.try_get(0)?;
     let body: String = row.try_get(9)?;
     let content_hash: String = row.try_get(10)?;
     let prev_hash: String = row.try_get(11)?;
     let hash: String = row.try_get(12)?;
     if seq != expected_seq {
-        return Ok(Some(format!("sequence gap: expected event {expected_seq}, found {seq} (events were removed)")));
+        return Ok(Some(format!(
+            "sequence gap: expected event {expected_seq}, found {seq} (events were removed)"
+        )));
     }
     if prev_hash != prev {
-        return Ok(Some("prev_hash does not match the hash of the previous event".into()));
+        return Ok(Some(
+            "prev_hash does not match the hash of the previous event".into(),
+        ));
     }
     let event = match parse_body(seq, &body) {
         Ok(e) => e,
         Err(reason) => return Ok(Some(reason)),
     };
     if event.canonical_json() != body {
-        return Ok(Some("the stored content is not in canonical form (it was edited)".into()));
+        return Ok(Some(
+            "the stored content is not in canonical form (it was edited)".into(),
+        ));
     }
     if event.content_hash() != content_hash {
-        return Ok(Some("content_hash does not match the stored content".into()));
+        return Ok(Some(
+            "content_hash does not match the stored content".into(),
+        ));
     }
     let columns: [(&str, Option<String>, Option<String>); 6] = [
         ("id", row.try_get(1)?, Some(event.id.to_string())),
         ("case_id", row.try_get(2)?, Some(event.case.to_string())),
         ("type", row.try_get(3)?, Some(event.event_type.to_string())),
-        ("subject", row.try_get(4)?, event.subject.as_ref().map(ToString::to_string)),
-        ("unit", row.try_get(7)?, event.unit.as_ref().map(ToString::to_string)),
-        ("officer", row.try_get(8)?, event.officer.as_ref().map(ToString::to_string)),
+        (
+            "subject",
+            row.try_get(4)?,
+            event.subject.as_ref().map(ToString::to_string),
+        ),
+        (
+            "unit",
+            row.try_get(7)?,
+            event.unit.as_ref().map(ToString::to_string),
+        ),
+        (
+            "officer",
+            row.try_get(8)?,
+            event.officer.as_ref().map(ToString::to_string),
+        ),
     ];
     for (name, stored, hashed) in columns {
         if stored != hashed {
-            return Ok(Some(format!("column `{name}` differs from the hashed content")));
+            return Ok(Some(format!(
+                "column `{name}` differs from the hashed content"
+            )));
         }
     }
     let at_us: i64 = row.try_get(5)?;
     if at_us != to_micros(event.at) {
-        return Ok(Some("column `at_us` differs from the hashed content".into()));
+        return Ok(Some(
+            "column `at_us` differs from the hashed content".into(),
+        ));
     }
     let recorded_at_us: i64 = row.try_get(6)?;
     if link_hash(prev, seq, recorded_at_us, &content_hash) != hash {
-        return Ok(Some("hash does not match (prev_hash, seq, recorded_at or content changed)".into()));
+        return Ok(Some(
+            "hash does not match (prev_hash, seq, recorded_at or content changed)".into(),
+        ));
     }
     Ok(None)
 }
@@ -1242,12 +1725,19 @@ impl Store for StoreImpl {
         BACKEND
     }
 
-    async fn append(&self, batch: &[Event], recorded_at: Timestamp) -> Result<AppendOutcome, StoreError> {
+    async fn append(
+        &self,
+        batch: &[Event],
+        recorded_at: Timestamp,
+    ) -> Result<AppendOutcome, StoreError> {
         self.append_impl(batch, recorded_at).await
     }
 
     async fn count_events(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM events").fetch_one(&self.pool).await?.try_get(0)?;
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM events")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
@@ -1255,7 +1745,11 @@ impl Store for StoreImpl {
         self.verify_impl(progress).await
     }
 
-    async fn replay(&self, now: Timestamp, progress: &(dyn Fn(u64) + Sync)) -> Result<ReplayReport, StoreError> {
+    async fn replay(
+        &self,
+        now: Timestamp,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ReplayReport, StoreError> {
         self.replay_impl(now, progress).await
     }
 
@@ -1268,7 +1762,10 @@ impl Store for StoreImpl {
     }
 
     async fn case_unit(&self, case_id: &str) -> Result<Option<Option<String>>, StoreError> {
-        let row = sqlx::query("SELECT unit FROM cases WHERE case_id = $1").bind(case_id.to_owned()).fetch_optional(&self.pool).await?;
+        let row = sqlx::query("SELECT unit FROM cases WHERE case_id = $1")
+            .bind(case_id.to_owned())
+            .fetch_optional(&self.pool)
+            .await?;
         Ok(match row {
             Some(r) => Some(r.try_get(0)?),
             None => None,
@@ -1295,8 +1792,15 @@ impl Store for StoreImpl {
         StoreImpl::calendar(self)
     }
 
-    async fn put_calendar_year(&self, year: i32, rest_days: Vec<jiff::civil::Date>, makeup_workdays: Vec<jiff::civil::Date>, source: &str) -> Result<(), StoreError> {
-        self.put_calendar_year_impl(year, rest_days, makeup_workdays, source).await
+    async fn put_calendar_year(
+        &self,
+        year: i32,
+        rest_days: Vec<jiff::civil::Date>,
+        makeup_workdays: Vec<jiff::civil::Date>,
+        source: &str,
+    ) -> Result<(), StoreError> {
+        self.put_calendar_year_impl(year, rest_days, makeup_workdays, source)
+            .await
     }
 
     async fn advance_timers(&self, now: Timestamp) -> Result<TimerOutcome, StoreError> {
@@ -1307,7 +1811,11 @@ impl Store for StoreImpl {
         self.next_wakeup_impl().await
     }
 
-    async fn reevaluate(&self, now: Timestamp, progress: &(dyn Fn(u64) + Sync)) -> Result<ReevaluateReport, StoreError> {
+    async fn reevaluate(
+        &self,
+        now: Timestamp,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ReevaluateReport, StoreError> {
         self.reevaluate_impl(now, progress).await
     }
 
@@ -1319,19 +1827,41 @@ impl Store for StoreImpl {
         self.case_findings_impl(case_id).await
     }
 
-    async fn finding_summary(&self, states: &[String], under: Option<&str>, scope: Option<&casewatch_authz::Scope>) -> Result<Vec<SummaryRow>, StoreError> {
+    async fn finding_summary(
+        &self,
+        states: &[String],
+        under: Option<&str>,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<Vec<SummaryRow>, StoreError> {
         self.finding_summary_impl(states, under, scope).await
     }
 
-    async fn finding_history(&self, case_id: &str, rule: &str, subject: Option<&str>, reference: &str) -> Result<Vec<(String, i64, String)>, StoreError> {
-        self.finding_history_impl(case_id, rule, subject, reference).await
+    async fn finding_history(
+        &self,
+        case_id: &str,
+        rule: &str,
+        subject: Option<&str>,
+        reference: &str,
+    ) -> Result<Vec<(String, i64, String)>, StoreError> {
+        self.finding_history_impl(case_id, rule, subject, reference)
+            .await
     }
 
-    async fn case_histories(&self, after: &str, limit: u32, scope: Option<&casewatch_authz::Scope>) -> Result<Vec<CaseHistory>, StoreError> {
+    async fn case_histories(
+        &self,
+        after: &str,
+        limit: u32,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<Vec<CaseHistory>, StoreError> {
         self.case_histories_impl(after, limit, scope).await
     }
 
-    async fn transitions_by_day(&self, from_us: i64, to_us: i64, query: &StatsQuery) -> Result<Vec<DayCount>, StoreError> {
+    async fn transitions_by_day(
+        &self,
+        from_us: i64,
+        to_us: i64,
+        query: &StatsQuery,
+    ) -> Result<Vec<DayCount>, StoreError> {
         self.transitions_by_day_impl(from_us, to_us, query).await
     }
 
@@ -1339,7 +1869,10 @@ impl Store for StoreImpl {
         self.findings_by_rule_impl(query).await
     }
 
-    async fn coverage(&self, scope: Option<&casewatch_authz::Scope>) -> Result<CoverageReport, StoreError> {
+    async fn coverage(
+        &self,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<CoverageReport, StoreError> {
         self.coverage_impl(scope).await
     }
 
@@ -1373,17 +1906,32 @@ impl Store for StoreImpl {
         self.list_users_impl(under_path).await
     }
 
-    async fn update_user(&self, id: &str, change: &UserChange, now: Timestamp) -> Result<User, StoreError> {
+    async fn update_user(
+        &self,
+        id: &str,
+        change: &UserChange,
+        now: Timestamp,
+    ) -> Result<User, StoreError> {
         self.update_user_impl(id, change, now).await
     }
 
     async fn count_users(&self) -> Result<u64, StoreError> {
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM users").fetch_one(&self.pool).await?.try_get(0)?;
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM users")
+            .fetch_one(&self.pool)
+            .await?
+            .try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 
-    async fn record_login_failure(&self, id: &str, now: Timestamp, max_failures: i64, lock_for: jiff::SignedDuration) -> Result<User, StoreError> {
-        self.record_login_failure_impl(id, now, max_failures, lock_for).await
+    async fn record_login_failure(
+        &self,
+        id: &str,
+        now: Timestamp,
+        max_failures: i64,
+        lock_for: jiff::SignedDuration,
+    ) -> Result<User, StoreError> {
+        self.record_login_failure_impl(id, now, max_failures, lock_for)
+            .await
     }
 
     async fn record_login_success(&self, id: &str) -> Result<(), StoreError> {
@@ -1403,14 +1951,20 @@ impl Store for StoreImpl {
     }
 
     async fn delete_session(&self, id_hash: &str) -> Result<(), StoreError> {
-        self.delete_sessions_where("id_hash", id_hash).await.map(|_| ())
+        self.delete_sessions_where("id_hash", id_hash)
+            .await
+            .map(|_| ())
     }
 
     async fn delete_user_sessions(&self, user_id: &str) -> Result<u64, StoreError> {
         self.delete_sessions_where("user_id", user_id).await
     }
 
-    async fn purge_sessions(&self, idle_before: Timestamp, created_before: Timestamp) -> Result<u64, StoreError> {
+    async fn purge_sessions(
+        &self,
+        idle_before: Timestamp,
+        created_before: Timestamp,
+    ) -> Result<u64, StoreError> {
         self.purge_sessions_impl(idle_before, created_before).await
     }
 
@@ -1442,7 +1996,10 @@ impl Store for StoreImpl {
         self.list_audit_impl(query).await
     }
 
-    async fn verify_audit(&self, progress: &(dyn Fn(u64) + Sync)) -> Result<AuditVerifyReport, StoreError> {
+    async fn verify_audit(
+        &self,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<AuditVerifyReport, StoreError> {
         self.verify_audit_impl(progress).await
     }
 
