@@ -14,6 +14,7 @@ use casewatch_engine::time::Calendar;
 use jiff::Timestamp;
 
 pub mod audit;
+pub mod bench;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;

@@ -145,3 +145,4 @@ impl PgStore {
 include!("sql_common.rs");
 include!("sql_identity.rs");
 include!("sql_audit.rs");
+include!("sql_bench.rs");

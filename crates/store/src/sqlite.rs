@@ -134,3 +134,4 @@ impl SqliteStore {
 include!("sql_common.rs");
 include!("sql_identity.rs");
 include!("sql_audit.rs");
+include!("sql_bench.rs");
