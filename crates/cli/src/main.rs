@@ -37,6 +37,7 @@ macro_rules! out {
 }
 
 mod admin_cmd;
+mod bench;
 mod config;
 mod demo;
 mod import;
@@ -156,6 +157,9 @@ enum Command {
         #[arg(long, value_name = "FILE")]
         out: Option<PathBuf>,
     },
+    /// Measure performance at city scale on a synthetic history, each figure beside a baseline
+    /// measured in the same run (docs/benchmarks.md).
+    Bench(bench::BenchArgs),
 }
 
 /// Output formats of `check`.
@@ -251,6 +255,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules {
             command: RulesCommand::Test { dir },
         } => return Ok(rules_cmd::test(dir)),
+        Command::Bench(args) => return bench::run(args.clone(), cli.rules.as_deref()).await,
         _ => {}
     }
     let (listen, body_limit) = match &cli.command {
@@ -488,7 +493,7 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
             let store = import::open_store(&cfg, None).await?;
             rules_cmd::diff(store.as_ref(), &old, &new, clock.now(), progress).await
         }
-        Command::Check { .. } | Command::Rules { .. } => Ok(ExitCode::SUCCESS),
+        Command::Check { .. } | Command::Rules { .. } | Command::Bench(_) => Ok(ExitCode::SUCCESS),
         Command::Demo {
             cases,
             seed,

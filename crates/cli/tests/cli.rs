@@ -678,3 +678,47 @@ fn units_users_tokens_and_the_audit_trail_from_the_command_line() {
         text(&ok.stdout)
     );
 }
+
+/// `casewatch bench` at a tiny size (as CI runs it): it finishes and writes the six top-level
+/// numbers. Nothing about speed is asserted: the benchmark is not a timed test. `http` is left
+/// out so that an installed `oha` does not add its 15 s.
+#[test]
+fn bench_at_a_tiny_size_writes_the_six_numbers() {
+    let dir = Dir::new();
+    let json = dir.path("bench.json");
+    let out = dir.run(&[
+        "bench",
+        "--cases",
+        "2000",
+        "--json",
+        json.to_str().unwrap(),
+        "--latency-secs",
+        "1",
+        "--clocks",
+        "10000",
+        "--only",
+        "ingest,latency,timers,reevaluate,sweep,dashboard,memory",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let table = text(&out.stdout);
+    assert!(
+        table.contains("measurement") && table.contains("baseline"),
+        "{table}"
+    );
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    for key in [
+        "ingest_ratio",
+        "latency_p99_ms",
+        "timer_burst_s",
+        "reevaluate_cases_per_s",
+        "sweep_ratio",
+        "dashboard_p99_ms",
+    ] {
+        let x = v[key]
+            .as_f64()
+            .unwrap_or_else(|| panic!("{key} missing: {v}"));
+        assert!(x.is_finite(), "{key} = {x}");
+    }
+    assert!(v["details"]["sqlite"]["rows"].as_array().unwrap().len() >= 6);
+}

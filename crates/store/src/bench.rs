@@ -100,13 +100,17 @@ pub trait BenchStore: Send + Sync {
 }
 
 /// Opens the database `url` names like [`crate::open`], as both a [`Store`] and a
-/// [`BenchStore`] (the same object).
+/// [`BenchStore`] (the same object). Audit rows are signed with a key made for the run and
+/// kept nowhere: the database is thrown away afterwards.
 pub async fn open(
     url: &str,
     pack: Arc<Pack>,
 ) -> Result<(Arc<dyn Store>, Arc<dyn BenchStore>), StoreError> {
+    let options = crate::StoreOptions {
+        audit_key: Some(crate::AuditKey::generate()?),
+    };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        let store = Arc::new(crate::postgres::PgStore::open(url, pack).await?);
+        let store = Arc::new(crate::postgres::PgStore::open_with(url, pack, options).await?);
         let bench: Arc<dyn BenchStore> = store.clone();
         Ok((store, bench))
     } else {
@@ -117,7 +121,7 @@ pub async fn open(
         if path.contains("://") {
             return Err(StoreError::BadUrl(url.to_owned()));
         }
-        let store = Arc::new(crate::sqlite::SqliteStore::open(path, pack).await?);
+        let store = Arc::new(crate::sqlite::SqliteStore::open_with(path, pack, options).await?);
         let bench: Arc<dyn BenchStore> = store.clone();
         Ok((store, bench))
     }

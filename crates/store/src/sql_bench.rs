@@ -110,8 +110,10 @@ impl crate::bench::BenchStore for StoreImpl {
     }
 
     async fn analyze(&self) -> Result<(), StoreError> {
+        // Only this store's tables (the search path's schema); a bare `ANALYZE` would visit every
+        // schema of the database.
         if BACKEND == Backend::Postgres {
-            sqlx::raw_sql("ANALYZE").execute(&self.pool).await?;
+            sqlx::raw_sql("ANALYZE events; ANALYZE cases; ANALYZE findings; ANALYZE finding_history").execute(&self.pool).await?;
         }
         Ok(())
     }

@@ -591,6 +591,14 @@ impl Tr<'_> {
                 let on_scene = self.json_true("q", "on_scene");
                 Some(self.case_exists("report.received", &format!("AND {on_scene}")))
             }
+            ["case", "has_complainant"] => {
+                let role = self.json_text("q", "role");
+                Some(format!(
+                    "EXISTS (SELECT 1 FROM events q WHERE q.case_id = {}.case_id AND q.type = 'person.registered' AND {role} = 'complainant')",
+                    self.ev
+                ))
+            }
+            ["subject", "minor"] => Some(format!("{} < 18", self.age())),
             ["subject", "area_safety_checked"] => {
                 Some(self.subject_exists("area.safety_checked", "", true))
             }
@@ -617,6 +625,8 @@ impl Tr<'_> {
                 self.ev
             )),
             ["subject", "role"] => Some(self.subject_exists("person.registered", "", false)),
+            ["subject", "age"] => Some(format!("{} IS NOT NULL", self.age())),
+            ["case", "accepted_date"] => Some(self.case_exists("case.accepted", "")),
             _ => {
                 let (alias, field) = self.data_field(p)?;
                 Some(format!("{} IS NOT NULL", self.json_text(alias, field)))
@@ -670,6 +680,24 @@ impl Tr<'_> {
         format!(
             "(SELECT COUNT(*) FROM events q WHERE q.case_id = {ev}.case_id {subject} AND q.type = '{ty}' AND q.at_us {cmp} {ev}.at_us)",
             ev = self.ev
+        )
+    }
+
+    /// The subject's age in whole years on the event's date in +08:00, from its registration's
+    /// birth date.
+    fn age(&self) -> String {
+        let ev = self.ev;
+        let years = match self.backend {
+            Backend::Sqlite => format!(
+                "CAST((julianday(date({ev}.at_us / 1000000 + 28800, 'unixepoch')) - julianday(json_extract(q.body, '$.data.birth_date'))) / 365.25 AS INTEGER)"
+            ),
+            Backend::Postgres => format!(
+                "CAST(EXTRACT(YEAR FROM age(CAST(to_timestamp({ev}.at_us / 1000000.0) AT TIME ZONE 'Asia/Shanghai' AS date), \
+                 CAST(q.body::jsonb #>> '{{data,birth_date}}' AS date))) AS BIGINT)"
+            ),
+        };
+        format!(
+            "(SELECT {years} FROM events q WHERE q.case_id = {ev}.case_id AND q.subject = {ev}.subject AND q.type = 'person.registered' LIMIT 1)"
         )
     }
 
