@@ -362,13 +362,21 @@ async fn run_backend(
         sel,
     };
     let mut report = BackendReport::default();
+    let mut rss = Map::new();
+    let mut note_rss = |phase: &str| {
+        rss.insert(phase.to_owned(), json!(sys::rss_mib()));
+    };
+    note_rss("start");
     let history = ingest::run(&cx, &mut report).await?;
     cx.bench.analyze().await?;
+    note_rss("after ingest");
     if sel.has(Measure::Reevaluate) {
         reevaluate::run(&cx, &mut report).await?;
+        note_rss("after reevaluate");
     }
     if sel.has(Measure::Sweep) {
         sweep::run(&cx, &mut report).await?;
+        note_rss("after sweep");
     }
     let clocks = sel.has(Measure::Timers) || sel.has(Measure::Memory);
     let served = [Measure::Latency, Measure::Dashboard, Measure::Http]
@@ -379,15 +387,19 @@ async fn run_backend(
         let result = async {
             if sel.has(Measure::Latency) {
                 latency::run(&cx, &server, &mut report).await?;
+                note_rss("after latency");
             }
             if sel.has(Measure::Dashboard) {
                 dashboard::run(&cx, &server, &history, &mut report).await?;
+                note_rss("after dashboard");
             }
             if sel.has(Measure::Http) {
                 http::run(&cx, &server, &mut report).await?;
+                note_rss("after http");
             }
             if clocks {
                 timers::run(&cx, &server, &mut report).await?;
+                note_rss("after timers");
             }
             anyhow::Ok(())
         }
@@ -395,6 +407,7 @@ async fn run_backend(
         server.stop().await?;
         result?;
     }
+    report.detail("rss_mib_by_phase", Value::Object(rss));
     Ok(report)
 }
 
