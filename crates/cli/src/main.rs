@@ -206,10 +206,12 @@ enum RulesCommand {
 
 fn main() -> ExitCode {
     let cli = Cli::parse();
-    let default_level = if matches!(cli.command, Command::Serve { .. }) {
-        "info"
-    } else {
-        "warn"
+    // The benchmark's long queries are expected: sqlx's slow-statement warnings would bury its
+    // progress lines.
+    let default_level = match cli.command {
+        Command::Serve { .. } => "info",
+        Command::Bench(_) => "warn,sqlx::query=error",
+        _ => "warn",
     };
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
         .unwrap_or_else(|_| tracing_subscriber::EnvFilter::new(default_level));

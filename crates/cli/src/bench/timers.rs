@@ -1,6 +1,6 @@
 //! Timers: `--clocks` synthetic open clocks (default 1 000 000) are loaded into the due-time
 //! index (`findings.next_at_us`) with realistic columns, spread over the next year from an
-//! instant T one hour ahead; a tenth of them cross their warning or due instant within the
+//! instant T one hour ahead (loaded in order of that instant); a tenth of them cross their warning or due instant within the
 //! second [T, T + 1 s). `Store::advance_timers(T + 1 s)` is timed until all are transitioned.
 //! Baseline: one full scan of the due-time column without its index (what a periodic sweep over
 //! the clocks reads on every pass).
@@ -61,7 +61,7 @@ pub async fn run(cx: &Cx<'_>, server: &Server, report: &mut BackendReport) -> an
     while i < n {
         let end = (i + CHUNK).min(n);
         let rows: Vec<OpenClockRow> = (i..end)
-            .map(|k| clock(k, k < burst, t_us, now, &rules, &paths, cx, &mut rng))
+            .map(|k| clock(k, n, burst, t_us, now, &rules, &paths, cx, &mut rng))
             .collect();
         cx.bench.insert_open_clocks(&rows).await?;
         i = end;
@@ -161,15 +161,19 @@ pub async fn run(cx: &Cx<'_>, server: &Server, report: &mut BackendReport) -> an
     Ok(())
 }
 
-/// Synthetic open clock number `k`: in the burst, crossing its warning (running) or its due
-/// (warning) within [T, T + 1 s); otherwise with its next instant spread over the year after.
+/// Synthetic open clock number `k` of `n`: among the first `burst`, crossing its warning
+/// (running) or its due (warning) within [T, T + 1 s); otherwise with its next instant in the
+/// year after. Clocks come in order of their next instant, as ingestion creates them roughly in
+/// time order: index insertion then has the locality of real ingestion, not that of random keys
+/// (which made loading a million clocks three times slower on SQLite).
 #[expect(
     clippy::too_many_arguments,
     reason = "one row built from the run's shared tables"
 )]
 fn clock(
     k: u64,
-    in_burst: bool,
+    n: u64,
+    burst: u64,
     t_us: i64,
     now: Timestamp,
     rules: &[String],
@@ -177,11 +181,18 @@ fn clock(
     cx: &Cx<'_>,
     rng: &mut Rng,
 ) -> OpenClockRow {
-    let next_at = if in_burst {
-        t_us + i64::try_from(rng.below(1_000_000)).unwrap_or(0)
+    // In order of `k`: the burst's instants spread over [T, T + 1 s), the others over the year
+    // after, each with a random offset within its slot.
+    let (i, count, start, span) = if k < burst {
+        (k, burst, t_us, SECOND_US)
     } else {
-        t_us + SECOND_US + i64::try_from(rng.below(YEAR_US as u64)).unwrap_or(0)
+        (k - burst, n - burst, t_us + SECOND_US, YEAR_US)
     };
+    let count = i64::try_from(count.max(1)).unwrap_or(i64::MAX);
+    let slot = (span / count).max(1);
+    let next_at = start
+        + i64::try_from(i).unwrap_or(0).saturating_mul(span) / count
+        + i64::try_from(rng.below(slot as u64)).unwrap_or(0);
     // Limits from a day to two months, warning at three quarters.
     let limit = HOUR_US * (24 + i64::try_from(rng.below(24 * 60)).unwrap_or(0));
     let warning = rng.below(2) == 0;

@@ -564,6 +564,14 @@ impl Tr<'_> {
                     ["subject", "interrogations"] => {
                         Some(self.count("interrogation.started", true, "<"))
                     }
+                    ["subject", "age"] => Some(self.age()),
+                    ["case", "accepted_date"] => {
+                        let date = self.local_date("q");
+                        Some(format!(
+                            "(SELECT MIN({date}) FROM events q WHERE q.case_id = {}.case_id AND q.type = 'case.accepted')",
+                            self.ev
+                        ))
+                    }
                     _ => {
                         let (alias, field) = self.data_field(p)?;
                         Some(if numeric {
@@ -776,6 +784,16 @@ mod tests {
             )
             .unwrap();
         assert!(sql.contains("person.registered"), "{sql}");
-        assert_eq!(cx.ignored.len(), 1);
+        assert_eq!(cx.ignored.len(), 0, "{:?}", cx.ignored);
+        let sql = cx
+            .condition(
+                r#"has(subject.age) && subject.age < (event.date < "2026-01-01" ? 16 : 18)"#,
+                "t",
+                None,
+            )
+            .unwrap();
+        assert!(sql.contains("< (CASE WHEN"), "{sql}");
+        cx.condition("subject.in_custody", "t", None);
+        assert_eq!(cx.ignored, ["subject.in_custody"]);
     }
 }
