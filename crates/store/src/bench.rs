@@ -32,39 +32,29 @@ pub struct RawEventRow {
     pub body: String,
 }
 
-/// A synthetic open clock for the due-time index: a `findings` row of kind `clock` in state
-/// `running` or `warning` with `next_at_us` set, as ingestion writes them.
+/// How to generate synthetic open clocks for the due-time index ([`BenchStore::generate_open_clocks`]):
+/// `findings` rows of kind `clock` in state `running` or `warning` with `next_at_us` set, as
+/// ingestion writes them, with realistic columns (rule, unit and its path, officer, an
+/// explanation as long as real ones).
+///
+/// Clock `k` of `n`: the first `burst` have their next instant (the warning of a running clock,
+/// the due of a warning one) spread over `[t_us, t_us + 1 s)`, the others over the year after;
+/// in order of `k`, each at a pseudo-random offset within its slot. Limits run from a day to
+/// two months, the warning at three quarters. Case ids are `TB2026-{k:07}`.
 #[derive(Debug, Clone)]
-pub struct OpenClockRow {
-    /// The case id.
-    pub case_id: String,
-    /// A clock rule of the pack.
-    pub rule: String,
-    /// The subject (`""` for case clocks).
-    pub subject: String,
-    /// The starting event's id.
-    pub reference: String,
-    /// `running` or `warning`.
-    pub state: String,
-    /// Clock start, µs.
-    pub started_us: i64,
-    /// Due instant, µs.
-    pub due_us: i64,
-    /// Warning instant, µs.
-    pub warn_us: i64,
-    /// The next instant at which time alone changes the state: `warn_us` when running, `due_us`
-    /// when warning.
-    pub next_at_us: i64,
-    /// The acting unit.
-    pub unit: String,
-    /// The unit's path in the unit tree.
-    pub unit_path: Option<String>,
-    /// The acting officer.
-    pub officer: Option<String>,
-    /// The explanation text (as long as real ones).
-    pub explain: String,
-    /// When the row was written, µs.
-    pub updated_at_us: i64,
+pub struct ClockSpec {
+    /// Clocks in all.
+    pub n: u64,
+    /// Clocks coming due within the first second.
+    pub burst: u64,
+    /// The instant T, µs.
+    pub t_us: i64,
+    /// When the rows are written, µs.
+    pub now_us: i64,
+    /// Clock rules to choose from.
+    pub rules: Vec<String>,
+    /// Officers to choose from: (officer, unit, the unit's path).
+    pub officers: Vec<(String, String, Option<String>)>,
 }
 
 /// Benchmark-only operations on a store's database.
@@ -80,8 +70,14 @@ pub trait BenchStore: Send + Sync {
     /// Drops `bench_raw_events`.
     async fn drop_raw_table(&self) -> Result<(), StoreError>;
 
-    /// Inserts synthetic open clocks into `findings` in one transaction.
-    async fn insert_open_clocks(&self, rows: &[OpenClockRow]) -> Result<(), StoreError>;
+    /// Generates clocks `from..to` of `spec` into `findings` in one transaction, in SQL (no
+    /// rows cross the connection).
+    async fn generate_open_clocks(
+        &self,
+        spec: &ClockSpec,
+        from: u64,
+        to: u64,
+    ) -> Result<(), StoreError>;
 
     /// Counts the findings with `next_at_us <= now_us` by reading every row (the due-time index
     /// is deliberately not used): what a periodic sweep over clocks costs.

@@ -9,7 +9,7 @@ use std::sync::Arc;
 
 use casewatch_core::time::to_micros;
 use casewatch_core::{Event, ParseOptions};
-use casewatch_store::bench::{self, BenchStore, OpenClockRow, RawEventRow};
+use casewatch_store::bench::{self, BenchStore, ClockSpec, RawEventRow};
 use casewatch_store::{Backend, Store, testing};
 use jiff::Timestamp;
 
@@ -67,25 +67,40 @@ async fn exercise(store: Arc<dyn Store>, bench: Arc<dyn BenchStore>, label: &str
     bench.set_naive_index(false).await.unwrap();
 
     let before = bench.count_due_by_scan(now_us + 1_000_000).await.unwrap();
-    let clocks: Vec<OpenClockRow> = (0..700)
-        .map(|i| OpenClockRow {
-            case_id: format!("TB-{i:07}"),
-            rule: "criminal_detention_family_notice".into(),
-            subject: "P1".into(),
-            reference: format!("TB-{i:07}-01"),
-            state: "running".into(),
-            started_us: now_us - 3_600_000_000,
-            due_us: now_us + 1_000,
-            warn_us: now_us + 500,
-            next_at_us: now_us + 500,
-            unit: "U-0001".into(),
-            unit_path: None,
-            officer: Some("O-1".into()),
-            explain: "测试".into(),
-            updated_at_us: now_us,
-        })
-        .collect();
-    bench.insert_open_clocks(&clocks).await.unwrap();
+    let spec = ClockSpec {
+        n: 7000,
+        burst: 700,
+        t_us: now_us,
+        now_us,
+        rules: vec![
+            "criminal_detention_family_notice".into(),
+            "bail_max_duration".into(),
+        ],
+        officers: vec![
+            ("O-1".into(), "U-0001".into(), Some("/U-0001/".into())),
+            ("O-2".into(), "U-0002".into(), None),
+        ],
+    };
+    bench.generate_open_clocks(&spec, 0, 4000).await.unwrap();
+    bench.generate_open_clocks(&spec, 4000, 7000).await.unwrap();
+    for k in [0, 699, 700, 6999] {
+        let rows = store
+            .case_findings(&format!("TB2026-{k:07}"))
+            .await
+            .unwrap();
+        let [f] = rows.as_slice() else {
+            panic!("{label}: clock {k}: {rows:?}")
+        };
+        let (warn, due, next) = (f.warn_us.unwrap(), f.due_us.unwrap(), f.next_at_us.unwrap());
+        assert!(f.started_us.unwrap() < warn && warn < due, "{label}: {f:?}");
+        match f.state.as_str() {
+            "running" => assert_eq!(next, warn),
+            "warning" => assert_eq!(next, due),
+            other => panic!("{label}: state {other}"),
+        }
+        assert_eq!(next < now_us + 1_000_000, k < 700, "{label}: {f:?}");
+        assert!(f.explain.contains("小时"), "{label}: {f:?}");
+    }
     assert_eq!(
         bench.count_due_by_scan(now_us + 1_000_000).await.unwrap(),
         before + 700,

@@ -1,6 +1,7 @@
-//! Timers: `--clocks` synthetic open clocks (default 1 000 000) are loaded into the due-time
-//! index (`findings.next_at_us`) with realistic columns, spread over the next year from an
-//! instant T one hour ahead (loaded in order of that instant); a tenth of them cross their warning or due instant within the
+//! Timers: `--clocks` synthetic open clocks (default 1 000 000) are generated in SQL into the
+//! due-time index (`findings.next_at_us`) with realistic columns
+//! (`casewatch_store::bench::ClockSpec`), spread over the next year from an instant T one hour
+//! ahead, in order of that instant as ingestion creates clocks roughly in time order; a tenth of them cross their warning or due instant within the
 //! second [T, T + 1 s). `Store::advance_timers(T + 1 s)` is timed until all are transitioned.
 //! Baseline: one full scan of the due-time column without its index (what a periodic sweep over
 //! the clocks reads on every pass).
@@ -15,20 +16,18 @@ use std::time::{Duration, Instant};
 
 use casewatch_core::time::{from_micros, to_micros};
 use casewatch_engine::pack::RuleBody;
-use casewatch_store::bench::OpenClockRow;
+use casewatch_store::bench::ClockSpec;
 use jiff::Timestamp;
 use serde_json::json;
 
-use super::history::Rng;
 use super::report::{BackendReport, Row};
 use super::server::Server;
 use super::{Cx, Measure, sys};
 
 /// Clocks per insert transaction.
-const CHUNK: u64 = 20_000;
+const CHUNK: u64 = 50_000;
 const SECOND_US: i64 = 1_000_000;
 const HOUR_US: i64 = 3_600 * SECOND_US;
-const YEAR_US: i64 = 365 * 24 * HOUR_US;
 
 /// Measures and reports.
 pub async fn run(cx: &Cx<'_>, server: &Server, report: &mut BackendReport) -> anyhow::Result<()> {
@@ -50,7 +49,19 @@ pub async fn run(cx: &Cx<'_>, server: &Server, report: &mut BackendReport) -> an
         .collect();
     let now = Timestamp::now();
     let t_us = to_micros(now) + HOUR_US;
-    let mut rng = Rng::new(cx.args.seed ^ 0x7133);
+    let spec = ClockSpec {
+        n,
+        burst,
+        t_us,
+        now_us: to_micros(now),
+        rules,
+        officers: cx
+            .org
+            .officers
+            .iter()
+            .map(|o| (o.id.clone(), o.unit.clone(), paths.get(&o.unit).cloned()))
+            .collect(),
+    };
 
     // Settle before reading memory: let the allocator return what earlier phases freed.
     tokio::time::sleep(Duration::from_millis(500)).await;
@@ -60,10 +71,7 @@ pub async fn run(cx: &Cx<'_>, server: &Server, report: &mut BackendReport) -> an
     let mut i = 0u64;
     while i < n {
         let end = (i + CHUNK).min(n);
-        let rows: Vec<OpenClockRow> = (i..end)
-            .map(|k| clock(k, n, burst, t_us, now, &rules, &paths, cx, &mut rng))
-            .collect();
-        cx.bench.insert_open_clocks(&rows).await?;
+        cx.bench.generate_open_clocks(&spec, i, end).await?;
         i = end;
         phase.set(i);
     }
@@ -159,75 +167,4 @@ pub async fn run(cx: &Cx<'_>, server: &Server, report: &mut BackendReport) -> an
         }),
     );
     Ok(())
-}
-
-/// Synthetic open clock number `k` of `n`: among the first `burst`, crossing its warning
-/// (running) or its due (warning) within [T, T + 1 s); otherwise with its next instant in the
-/// year after. Clocks come in order of their next instant, as ingestion creates them roughly in
-/// time order: index insertion then has the locality of real ingestion, not that of random keys
-/// (which made loading a million clocks three times slower on SQLite).
-#[expect(
-    clippy::too_many_arguments,
-    reason = "one row built from the run's shared tables"
-)]
-fn clock(
-    k: u64,
-    n: u64,
-    burst: u64,
-    t_us: i64,
-    now: Timestamp,
-    rules: &[String],
-    paths: &HashMap<String, String>,
-    cx: &Cx<'_>,
-    rng: &mut Rng,
-) -> OpenClockRow {
-    // In order of `k`: the burst's instants spread over [T, T + 1 s), the others over the year
-    // after, each with a random offset within its slot.
-    let (i, count, start, span) = if k < burst {
-        (k, burst, t_us, SECOND_US)
-    } else {
-        (k - burst, n - burst, t_us + SECOND_US, YEAR_US)
-    };
-    let count = i64::try_from(count.max(1)).unwrap_or(i64::MAX);
-    let slot = (span / count).max(1);
-    let next_at = start
-        + i64::try_from(i).unwrap_or(0).saturating_mul(span) / count
-        + i64::try_from(rng.below(slot as u64)).unwrap_or(0);
-    // Limits from a day to two months, warning at three quarters.
-    let limit = HOUR_US * (24 + i64::try_from(rng.below(24 * 60)).unwrap_or(0));
-    let warning = rng.below(2) == 0;
-    let (started, due, warn) = if warning {
-        let due = next_at;
-        (due - limit, due, due - limit / 4)
-    } else {
-        let warn = next_at;
-        (warn - limit * 3 / 4, warn + limit / 4, warn)
-    };
-    let officer = rng.pick(&cx.org.officers);
-    let unit = officer.map_or_else(|| cx.root_unit(), |o| o.unit.clone());
-    let rule = rng
-        .pick(rules)
-        .cloned()
-        .unwrap_or_else(|| "criminal_detention_family_notice".into());
-    let case_id = format!("TB{}-{k:07}", 2026);
-    OpenClockRow {
-        reference: format!("{case_id}-01"),
-        case_id,
-        subject: "P1".into(),
-        state: if warning { "warning" } else { "running" }.into(),
-        started_us: started,
-        due_us: due,
-        warn_us: warn,
-        next_at_us: next_at,
-        unit_path: paths.get(&unit).cloned(),
-        unit,
-        officer: officer.map(|o| o.id.clone()),
-        explain: format!(
-            "自{}起算（开始事件 {rule}），期限{}小时，按羁押期限计算不因节假日顺延；预警时点为期限的四分之三。",
-            casewatch_core::time::format_zh(from_micros(started).unwrap_or(now)),
-            limit / HOUR_US
-        ),
-        rule,
-        updated_at_us: to_micros(now),
-    }
 }
