@@ -503,3 +503,5 @@ fn check_field(spec: &FieldSpec, value: Option<&Value>, errs: &mut Vec<FieldErro
 
 #[cfg(test)]
 mod tests;
+
+pub mod binary;

@@ -44,6 +44,29 @@ struct OpenClock<'p> {
 /// Evaluates every rule of `pack` over one case's `events` at `now`. Events after `now` are
 /// ignored; retracted events count as never received. Findings are sorted by subject, rule, start.
 pub fn evaluate(pack: &Pack, cal: &Calendar, events: &[Event], now: Timestamp) -> Vec<Finding> {
+    walk(pack, cal, events, now, true)
+}
+
+/// [`evaluate`] without the Chinese explanations (`Finding::explain` is left empty): everything
+/// else is the same. Re-evaluation compares findings by their digest first and renders the
+/// explanations only for the cases whose findings changed (formatting them was half of the
+/// evaluator's cost; `docs/performance-notes.md`).
+pub fn evaluate_brief(
+    pack: &Pack,
+    cal: &Calendar,
+    events: &[Event],
+    now: Timestamp,
+) -> Vec<Finding> {
+    walk(pack, cal, events, now, false)
+}
+
+fn walk(
+    pack: &Pack,
+    cal: &Calendar,
+    events: &[Event],
+    now: Timestamp,
+    explain: bool,
+) -> Vec<Finding> {
     let mut evs: Vec<&Event> = events.iter().filter(|e| e.at <= now).collect();
     evs.sort_by_key(|e| e.at);
     let retracted: HashSet<&str> = evs
@@ -69,6 +92,7 @@ pub fn evaluate(pack: &Pack, cal: &Calendar, events: &[Event], now: Timestamp) -
         clocks: Vec::new(),
         findings: Vec::new(),
         first_seen: HashSet::new(),
+        explain,
     };
     let mut state = CaseLedger::empty(&case_id);
     for e in active {
@@ -105,6 +129,8 @@ struct Walk<'p> {
     findings: Vec<Finding>,
     /// (rule id, scope key) pairs whose first start has been seen, for `first = true` starts.
     first_seen: HashSet<(String, String)>,
+    /// Whether to write the explanations (see [`evaluate_brief`]).
+    explain: bool,
 }
 
 fn in_force(rule: &Rule, at: Timestamp) -> bool {
@@ -218,7 +244,11 @@ impl<'p> Walk<'p> {
             due: None,
             warn_at: None,
             stopped: None,
-            explain: explain::check(rule, e, state, &text),
+            explain: if self.explain {
+                explain::check(rule, e, state, &text)
+            } else {
+                String::new()
+            },
             unit: e.unit.as_ref().map(ToString::to_string),
             officer: e.officer.as_ref().map(ToString::to_string),
             next_transition: None,
@@ -436,30 +466,34 @@ impl<'p> Walk<'p> {
                 State::Warning => Some(due.due),
                 _ => None,
             };
-            let mut notes = oc.notes.clone();
-            let paused_days: i64 = oc
-                .pauses
-                .iter()
-                .filter_map(|(a, b)| b.map(|b| pause_days(*a, b)))
-                .sum();
-            if paused_days > 0
-                && matches!(oc.clock.limit, LimitSpec::Period(u, _) if u != Unit::Hours)
-            {
-                notes.push(format!("鉴定等期间中止计算{paused_days}日，期限相应顺延"));
-            }
-            let explain = explain::clock(
-                self.pack,
-                oc.rule,
-                oc.clock,
-                &oc.start,
-                oc.amount,
-                &due,
-                state,
-                oc.stopped.as_ref(),
-                &notes,
-                paused,
-                oc.problem.as_deref(),
-            );
+            let explain = if self.explain {
+                let mut notes = oc.notes.clone();
+                let paused_days: i64 = oc
+                    .pauses
+                    .iter()
+                    .filter_map(|(a, b)| b.map(|b| pause_days(*a, b)))
+                    .sum();
+                if paused_days > 0
+                    && matches!(oc.clock.limit, LimitSpec::Period(u, _) if u != Unit::Hours)
+                {
+                    notes.push(format!("鉴定等期间中止计算{paused_days}日，期限相应顺延"));
+                }
+                explain::clock(
+                    self.pack,
+                    oc.rule,
+                    oc.clock,
+                    &oc.start,
+                    oc.amount,
+                    &due,
+                    state,
+                    oc.stopped.as_ref(),
+                    &notes,
+                    paused,
+                    oc.problem.as_deref(),
+                )
+            } else {
+                String::new()
+            };
             self.findings.push(Finding {
                 rule: oc.rule.id.clone(),
                 case: oc.start.case.to_string(),

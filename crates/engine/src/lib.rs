@@ -17,6 +17,6 @@ pub mod scenario;
 mod standard;
 pub mod time;
 
-pub use eval::evaluate;
+pub use eval::{evaluate, evaluate_brief};
 pub use finding::{Finding, State};
 pub use pack::{Pack, PackError, PackProblem};

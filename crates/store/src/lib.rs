@@ -15,6 +15,7 @@ use jiff::Timestamp;
 
 pub mod audit;
 pub mod bench;
+mod digest;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;

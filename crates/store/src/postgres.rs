@@ -46,6 +46,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "identity_and_audit",
         sql: include_str!("../migrations/postgres/0004_identity_and_audit.sql"),
     },
+    Migration {
+        version: 5,
+        name: "case_history_and_digest",
+        sql: include_str!("../migrations/postgres/0005_case_history_and_digest.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs

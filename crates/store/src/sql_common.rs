@@ -23,6 +23,7 @@ use std::collections::{HashMap, HashSet};
 use std::sync::Arc;
 
 use casewatch_core::chain::{GENESIS, link_hash};
+use casewatch_core::event::binary;
 use casewatch_core::ledger::CaseLedger;
 use casewatch_core::time::to_micros;
 use casewatch_core::{Event, EventType, FieldError, ParseOptions};
@@ -109,6 +110,17 @@ fn parse_body(seq: i64, body: &str) -> Result<Event, String> {
     })
 }
 
+/// A case's events as ingestion and replay rebuild it.
+struct CaseEvents {
+    case_id: String,
+    /// The highest seq among its events.
+    last_seq: i64,
+    /// Its events in the binary form, in log order (`cases.history`).
+    history: Vec<u8>,
+    /// Its events in evaluation order (`at`, then log order).
+    events: Vec<Event>,
+}
+
 /// Cases re-evaluated per transaction.
 const REEVALUATE_CHUNK: usize = 2000;
 
@@ -118,24 +130,86 @@ struct ReevalInput {
     unit: Option<String>,
     steps: i64,
     covered: i64,
-    /// `(seq, body)` in evaluation order (`at`, then `seq`).
-    bodies: Vec<(i64, String)>,
+    /// The digest of its findings as last written.
+    fdigest: Option<i64>,
+    /// Its events in the binary form, in log order.
+    history: Vec<u8>,
+    /// Whether `history` was built from the log just now (none was stored) and is to be stored.
+    history_is_new: bool,
 }
 
 /// One case evaluated again.
 struct ReevalOutput {
     case_id: String,
     unit: Option<String>,
-    findings: Vec<Finding>,
+    /// The findings with their explanations, if their digest differs from the stored one.
+    findings: Option<Vec<Finding>>,
+    fdigest: i64,
     /// The new coverage figures, if they differ from the stored ones.
     coverage_changed: Option<(i64, i64)>,
+    /// The binary history, for a case that had none stored.
+    history: Option<Vec<u8>>,
 }
 
-/// Parses and evaluates cases on every available core, in order.
-fn evaluate_on_every_core(
-    pack: &Pack,
-    cal: &Calendar,
-    watched: &HashSet<String>,
+impl ReevalOutput {
+    /// Whether anything of the case's row is to be written.
+    fn changed(&self) -> bool {
+        self.findings.is_some() || self.coverage_changed.is_some() || self.history.is_some()
+    }
+}
+
+/// What every evaluation of a re-evaluation pass shares.
+struct ReevalContext {
+    pack: Arc<Pack>,
+    cal: Arc<Calendar>,
+    fp: crate::digest::Fingerprints,
+    watched: HashSet<String>,
+    /// Every registered unit's path.
+    paths: HashMap<String, String>,
+}
+
+/// Evaluates one case again: without explanations first, and, only if the digest of the result
+/// differs from the stored one, in full.
+fn reevaluate_one(
+    cx: &ReevalContext,
+    input: ReevalInput,
+    now: Timestamp,
+) -> Result<ReevalOutput, StoreError> {
+    let mut events = binary::decode(&input.history).map_err(|e| {
+        corrupt(
+            format!("cases.case_id={}.history", input.case_id),
+            e.to_string(),
+        )
+    })?;
+    events.sort_by_key(|e| e.at);
+    let cov = casewatch_engine::coverage::of_case_with(&cx.watched, &events);
+    let (steps, covered) = (i64::from(cov.steps), i64::from(cov.covered));
+    let brief = casewatch_engine::evaluate_brief(&cx.pack, &cx.cal, &events, now);
+    let in_effect = events.iter().filter(|e| e.at <= now).count();
+    let fdigest = crate::digest::of_findings(
+        &cx.fp,
+        &brief,
+        input.unit.as_deref(),
+        &cx.paths,
+        in_effect,
+    );
+    let findings = (input.fdigest != Some(fdigest))
+        .then(|| casewatch_engine::evaluate(&cx.pack, &cx.cal, &events, now));
+    Ok(ReevalOutput {
+        findings,
+        fdigest,
+        coverage_changed: ((steps, covered) != (input.steps, input.covered))
+            .then_some((steps, covered)),
+        history: input.history_is_new.then_some(input.history),
+        case_id: input.case_id,
+        unit: input.unit,
+    })
+}
+
+/// Evaluates cases again on every available core; returns the cases with something to write, in
+/// order.
+fn reevaluate_on_every_core(
+    cx: &ReevalContext,
     cases: Vec<ReevalInput>,
     now: Timestamp,
 ) -> Result<Vec<ReevalOutput>, StoreError> {
@@ -143,24 +217,6 @@ fn evaluate_on_every_core(
         .map_or(1, std::num::NonZero::get)
         .max(1);
     let per = cases.len().div_ceil(threads).max(1);
-    let one = |input: ReevalInput| -> Result<ReevalOutput, StoreError> {
-        let events = input
-            .bodies
-            .iter()
-            .map(|(seq, body)| {
-                parse_body(*seq, body).map_err(|r| corrupt(format!("events.seq={seq}"), r))
-            })
-            .collect::<Result<Vec<Event>, StoreError>>()?;
-        let cov = casewatch_engine::coverage::of_case_with(watched, &events);
-        let (steps, covered) = (i64::from(cov.steps), i64::from(cov.covered));
-        Ok(ReevalOutput {
-            findings: casewatch_engine::evaluate(pack, cal, &events, now),
-            coverage_changed: ((steps, covered) != (input.steps, input.covered))
-                .then_some((steps, covered)),
-            case_id: input.case_id,
-            unit: input.unit,
-        })
-    };
     let mut parts: Vec<Vec<ReevalInput>> = Vec::new();
     let mut rest = cases;
     while rest.len() > per {
@@ -172,7 +228,18 @@ fn evaluate_on_every_core(
     std::thread::scope(|scope| {
         let handles: Vec<_> = parts
             .into_iter()
-            .map(|part| scope.spawn(|| part.into_iter().map(one).collect::<Result<Vec<_>, _>>()))
+            .map(|part| {
+                scope.spawn(|| {
+                    let mut out = Vec::new();
+                    for input in part {
+                        let o = reevaluate_one(cx, input, now)?;
+                        if o.changed() {
+                            out.push(o);
+                        }
+                    }
+                    Ok::<_, StoreError>(out)
+                })
+            })
             .collect();
         let mut out = Vec::new();
         for h in handles {
@@ -244,13 +311,14 @@ impl StoreImpl {
         Ok(())
     }
 
-    /// Loads the events of the given cases, in `(at, seq)` order: (case id, highest seq, events).
+    /// Loads the events of the given cases from the log: (case id, highest seq, events in log
+    /// order).
     async fn load_cases(
         tx: &mut Transaction<'static, Db>,
         chunk: &[String],
     ) -> Result<Vec<(String, i64, Vec<Event>)>, StoreError> {
         let sql = format!(
-            "SELECT seq, case_id, body FROM events WHERE case_id IN ({}) ORDER BY case_id, at_us, seq",
+            "SELECT seq, case_id, body FROM events WHERE case_id IN ({}) ORDER BY case_id, seq",
             placeholders(1, chunk.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -276,59 +344,158 @@ impl StoreImpl {
         Ok(by_case)
     }
 
-    /// Rebuilds and upserts the ledgers of the given cases from their stored events, evaluates
-    /// them with the pack at `now`, and writes what changed in their findings. Returns the number
-    /// of events read and of findings changed.
+    /// The events of the given cases with their binary history: from `cases.history` plus the
+    /// `fresh` events of this transaction (by case, in log order, with their seq), or, for a case
+    /// without a stored history (stored before the column existed, or during replay), from the
+    /// log. Every case with events in the log has a `cases` row once its transaction commits
+    /// (append and replay rebuild what they touch), so a case with no row and fresh events is new.
+    async fn load_histories(
+        tx: &mut Transaction<'static, Db>,
+        chunk: &[String],
+        fresh: &HashMap<&str, Vec<(i64, &Event)>>,
+    ) -> Result<Vec<CaseEvents>, StoreError> {
+        let sql = format!(
+            "SELECT case_id, last_seq, history FROM cases WHERE case_id IN ({})",
+            placeholders(1, chunk.len())
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for c in chunk {
+            q = q.bind(c.clone());
+        }
+        let mut stored: HashMap<String, (i64, Vec<u8>)> = HashMap::new();
+        for row in q.fetch_all(&mut **tx).await? {
+            let case_id: String = row.try_get(0)?;
+            let history: Option<Vec<u8>> = row.try_get(2)?;
+            if let Some(h) = history {
+                stored.insert(case_id, (row.try_get(1)?, h));
+            }
+        }
+        let mut out = Vec::with_capacity(chunk.len());
+        let mut from_log = Vec::new();
+        for case_id in chunk {
+            let new = fresh.get(case_id.as_str());
+            let (last_seq, blob, mut events) = match stored.remove(case_id) {
+                Some((last_seq, blob)) => {
+                    let events = binary::decode(&blob).map_err(|e| {
+                        corrupt(format!("cases.case_id={case_id}.history"), e.to_string())
+                    })?;
+                    (last_seq, blob, events)
+                }
+                None if new.is_some() => (0, Vec::new(), Vec::new()),
+                None => {
+                    from_log.push(case_id.clone());
+                    continue;
+                }
+            };
+            let mut blob = blob;
+            let mut last_seq = last_seq;
+            for (seq, e) in new.into_iter().flatten() {
+                if *seq > last_seq {
+                    binary::encode_into(std::slice::from_ref(*e), &mut blob);
+                    events.push((*e).clone());
+                    last_seq = *seq;
+                }
+            }
+            events.sort_by_key(|e| e.at);
+            out.push(CaseEvents {
+                case_id: case_id.clone(),
+                last_seq,
+                history: blob,
+                events,
+            });
+        }
+        if !from_log.is_empty() {
+            for (case_id, last_seq, mut events) in Self::load_cases(tx, &from_log).await? {
+                let history = binary::encode(&events);
+                events.sort_by_key(|e| e.at);
+                out.push(CaseEvents {
+                    case_id,
+                    last_seq,
+                    history,
+                    events,
+                });
+            }
+        }
+        Ok(out)
+    }
+
+    /// Rebuilds and upserts the ledgers (and binary histories) of the given cases, evaluates them
+    /// with the pack at `now`, and writes what changed in their findings. `fresh` holds the events
+    /// this transaction added, by case (see [`Self::load_histories`]). Returns the number of
+    /// events read and of findings changed.
     async fn rebuild_cases(
         &self,
         tx: &mut Transaction<'static, Db>,
         case_ids: &[String],
         now: Timestamp,
         cause: &str,
+        fresh: &HashMap<&str, Vec<(i64, &Event)>>,
     ) -> Result<(u64, u64), StoreError> {
         let (pack, cal) = (Arc::clone(&self.pack), self.calendar());
+        let fp = crate::digest::Fingerprints::new(&pack, &cal);
         let watched = casewatch_engine::coverage::watched_types(&pack);
         let now_us = to_micros(now);
         let mut n_events = 0u64;
         let mut n_changed = 0u64;
         for chunk in case_ids.chunks(CASE_CHUNK) {
-            let by_case = Self::load_cases(tx, chunk).await?;
-            n_events += by_case.iter().map(|c| c.2.len() as u64).sum::<u64>();
-            let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> =
-                Vec::with_capacity(by_case.len());
+            let by_case = Self::load_histories(tx, chunk, fresh).await?;
+            n_events += by_case.iter().map(|c| c.events.len() as u64).sum::<u64>();
             let ledgers: Vec<CaseLedger> = by_case
                 .iter()
-                .map(|(case_id, _, events)| CaseLedger::build(case_id, events))
+                .map(|c| CaseLedger::build(&c.case_id, &c.events))
                 .collect();
-            let units: HashSet<String> = ledgers.iter().filter_map(|l| l.unit.clone()).collect();
+            let findings: Vec<Vec<Finding>> = by_case
+                .iter()
+                .map(|c| casewatch_engine::evaluate(&pack, &cal, &c.events, now))
+                .collect();
+            let units: HashSet<String> = ledgers
+                .iter()
+                .filter_map(|l| l.unit.clone())
+                .chain(findings.iter().flatten().filter_map(|f| f.unit.clone()))
+                .collect();
             let paths = Self::unit_paths(tx, units).await?;
+            let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> =
+                Vec::with_capacity(by_case.len());
+            let mut rest = findings.into_iter();
             for (rows, ledgers) in by_case
                 .chunks(INSERT_CHUNK / 2)
                 .zip(ledgers.chunks(INSERT_CHUNK / 2))
             {
                 let sql = format!(
-                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered, unit_path) \
+                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered, unit_path, history, fdigest) \
                      VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
                      stage = excluded.stage, unit = excluded.unit, n_events = excluded.n_events, \
                      first_at_us = excluded.first_at_us, last_at_us = excluded.last_at_us, \
                      last_seq = excluded.last_seq, ledger = excluded.ledger, reeval_at_us = excluded.reeval_at_us, \
-                     n_steps = excluded.n_steps, n_covered = excluded.n_covered, unit_path = excluded.unit_path",
-                    row_placeholders(rows.len(), 14)
+                     n_steps = excluded.n_steps, n_covered = excluded.n_covered, unit_path = excluded.unit_path, \
+                     history = excluded.history, fdigest = excluded.fdigest",
+                    row_placeholders(rows.len(), 16)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
-                for ((case_id, last_seq, events), ledger) in rows.iter().zip(ledgers) {
-                    let json = serde_json::to_string(ledger)
-                        .map_err(|e| corrupt(format!("cases.case_id={case_id}"), e.to_string()))?;
+                for (c, ledger) in rows.iter().zip(ledgers) {
+                    let case_findings = rest.next().unwrap_or_default();
+                    let json = serde_json::to_string(ledger).map_err(|e| {
+                        corrupt(format!("cases.case_id={}", c.case_id), e.to_string())
+                    })?;
                     // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
-                    let coverage = casewatch_engine::coverage::of_case_with(&watched, events);
-                    let reeval_at = events
+                    let coverage = casewatch_engine::coverage::of_case_with(&watched, &c.events);
+                    let reeval_at = c
+                        .events
                         .iter()
                         .map(|e| e.at)
                         .filter(|at| *at > now)
                         .min()
                         .map(to_micros);
+                    let in_effect = c.events.iter().filter(|e| e.at <= now).count();
+                    let fdigest = crate::digest::of_findings(
+                        &fp,
+                        &case_findings,
+                        ledger.unit.as_deref(),
+                        &paths,
+                        in_effect,
+                    );
                     q = q
-                        .bind(case_id.clone())
+                        .bind(c.case_id.clone())
                         .bind(ledger.kind.clone())
                         .bind(ledger.cause.clone())
                         .bind(ledger.stage.map(|s| s.as_str().to_owned()))
@@ -336,30 +503,30 @@ impl StoreImpl {
                         .bind(i64::from(ledger.n_events))
                         .bind(ledger.first_at.map(|t| to_micros(t.0)))
                         .bind(ledger.last_at.map(|t| to_micros(t.0)))
-                        .bind(*last_seq)
+                        .bind(c.last_seq)
                         .bind(json)
                         .bind(reeval_at)
                         .bind(i64::from(coverage.steps))
                         .bind(i64::from(coverage.covered))
-                        .bind(ledger.unit.as_ref().and_then(|u| paths.get(u)).cloned());
-                    evaluated.push((
-                        case_id.clone(),
-                        ledger.unit.clone(),
-                        casewatch_engine::evaluate(&pack, &cal, events, now),
-                    ));
+                        .bind(ledger.unit.as_ref().and_then(|u| paths.get(u)).cloned())
+                        .bind(c.history.clone())
+                        .bind(fdigest);
+                    evaluated.push((c.case_id.clone(), ledger.unit.clone(), case_findings));
                 }
                 q.execute(&mut **tx).await?;
             }
-            n_changed += Self::write_findings(tx, &evaluated, now_us, cause).await?;
+            n_changed += Self::write_findings(tx, &evaluated, &paths, now_us, cause).await?;
         }
         Ok((n_events, n_changed))
     }
 
     /// Writes the findings of whole cases: inserts new ones, updates changed ones, removes those
-    /// that no longer arise, and records every change of state in the history.
+    /// that no longer arise, and records every change of state in the history. `paths` holds the
+    /// path of every registered unit the findings name.
     async fn write_findings(
         tx: &mut Transaction<'static, Db>,
         cases: &[(String, Option<String>, Vec<Finding>)],
+        paths: &HashMap<String, String>,
         now_us: i64,
         cause: &str,
     ) -> Result<u64, StoreError> {
@@ -390,15 +557,6 @@ impl StoreImpl {
                 (f, path),
             );
         }
-        let units: HashSet<String> = cases
-            .iter()
-            .flat_map(|(_, unit, findings)| {
-                findings
-                    .iter()
-                    .filter_map(|f| unit.clone().or_else(|| f.unit.clone()))
-            })
-            .collect();
-        let paths = Self::unit_paths(tx, units).await?;
         let mut upserts: Vec<(FindingRow, Option<String>)> = Vec::new();
         let mut history: Vec<(FindingRow, i64)> = Vec::new();
         for (case_id, unit, findings) in cases {
@@ -710,7 +868,7 @@ impl StoreImpl {
             .map(|(pair, _)| pair)
             .collect();
         let mut touched: Vec<String> = Vec::new();
-        let mut seen_cases: HashSet<&str> = HashSet::new();
+        let mut by_case: HashMap<&str, Vec<(i64, &Event)>> = HashMap::new();
         for chunk in fresh.chunks(INSERT_CHUNK) {
             let sql = format!(
                 "INSERT INTO events (seq, id, case_id, type, subject, at_us, recorded_at_us, unit, officer, body, content_hash, prev_hash, hash) VALUES {}",
@@ -734,13 +892,15 @@ impl StoreImpl {
                     .bind((*content_hash).clone())
                     .bind(std::mem::replace(&mut prev, hash.clone()))
                     .bind(hash);
-                if seen_cases.insert(e.case.as_str()) {
+                let of_case = by_case.entry(e.case.as_str()).or_default();
+                if of_case.is_empty() {
                     touched.push(e.case.to_string());
                 }
+                of_case.push((seq, *e));
             }
             q.execute(&mut *tx).await?;
         }
-        self.rebuild_cases(&mut tx, &touched, recorded_at, "event")
+        self.rebuild_cases(&mut tx, &touched, recorded_at, "event", &by_case)
             .await?;
         tx.commit().await?;
         Ok(AppendOutcome {
@@ -821,7 +981,10 @@ impl StoreImpl {
             .collect::<Result<_, _>>()?;
             let Some(tail) = ids.last() else { break };
             last.clone_from(tail);
-            n_events += self.rebuild_cases(&mut tx, &ids, now, "replay").await?.0;
+            n_events += self
+                .rebuild_cases(&mut tx, &ids, now, "replay", &HashMap::new())
+                .await?
+                .0;
             n_cases += ids.len() as u64;
             progress(n_cases);
         }
@@ -1023,7 +1186,7 @@ impl StoreImpl {
                 .map(|r| r.try_get::<String, _>(0))
                 .collect::<Result<_, _>>()?;
             if !due_cases.is_empty() {
-                self.rebuild_cases(&mut tx, &due_cases, now, "timer")
+                self.rebuild_cases(&mut tx, &due_cases, now, "timer", &HashMap::new())
                     .await?;
                 out.cases_reevaluated += due_cases.len() as u64;
             }
@@ -1052,84 +1215,96 @@ impl StoreImpl {
             .and_then(casewatch_core::time::from_micros))
     }
 
-    /// Evaluates every case again: in chunks, each in its own write transaction; the stored
-    /// events are parsed and evaluated on every core (the ledger does not depend on the pack and
-    /// is not rewritten); only findings that change, and coverage figures that change, are
-    /// written.
+    /// Evaluates every case again: in chunks, each in its own write transaction. Each case's
+    /// binary history is decoded and evaluated on every core without explanations; only a case
+    /// whose findings' digest differs from the stored one is evaluated in full and compared row by
+    /// row, and only findings and coverage figures that change are written (the ledger does not
+    /// depend on the pack and is not rewritten). A case stored before binary histories existed is
+    /// read from the log once and gets its history stored.
     async fn reevaluate_impl(
         &self,
         now: Timestamp,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ReevaluateReport, StoreError> {
         let (pack, cal) = (Arc::clone(&self.pack), self.calendar());
-        let watched = Arc::new(casewatch_engine::coverage::watched_types(&pack));
+        let paths: HashMap<String, String> = sqlx::query("SELECT id, path FROM units")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        let cx = Arc::new(ReevalContext {
+            fp: crate::digest::Fingerprints::new(&pack, &cal),
+            watched: casewatch_engine::coverage::watched_types(&pack),
+            pack,
+            cal,
+            paths,
+        });
         let now_us = to_micros(now);
         let mut last = String::new();
         let mut report = ReevaluateReport::default();
         loop {
             let _writer = self.write.lock().await;
             let mut tx = begin_write(&self.pool).await?;
-            let rows = sqlx::query("SELECT case_id, unit, n_steps, n_covered FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
+            let rows = sqlx::query("SELECT case_id, unit, n_steps, n_covered, fdigest, history FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
                 .bind(last.clone())
                 .bind(REEVALUATE_CHUNK as i64)
                 .fetch_all(&mut *tx)
                 .await?;
-            let mut cases: Vec<ReevalInput> = rows
-                .iter()
-                .map(|r| {
-                    Ok(ReevalInput {
-                        case_id: r.try_get(0)?,
-                        unit: r.try_get(1)?,
-                        steps: r.try_get(2)?,
-                        covered: r.try_get(3)?,
-                        bodies: Vec::new(),
-                    })
-                })
-                .collect::<Result<_, sqlx::Error>>()?;
+            let mut cases = Vec::with_capacity(rows.len());
+            let mut without_history = Vec::new();
+            for r in &rows {
+                let history: Option<Vec<u8>> = r.try_get(5)?;
+                let case_id: String = r.try_get(0)?;
+                if history.is_none() {
+                    without_history.push((case_id.clone(), cases.len()));
+                }
+                cases.push(ReevalInput {
+                    case_id,
+                    unit: r.try_get(1)?,
+                    steps: r.try_get(2)?,
+                    covered: r.try_get(3)?,
+                    fdigest: r.try_get(4)?,
+                    history_is_new: history.is_none(),
+                    history: history.unwrap_or_default(),
+                });
+            }
+            drop(rows);
             let Some(tail) = cases.last() else { break };
             last.clone_from(&tail.case_id);
-            let index: HashMap<String, usize> = cases
-                .iter()
-                .enumerate()
-                .map(|(i, c)| (c.case_id.clone(), i))
-                .collect();
-            let ids: Vec<String> = cases.iter().map(|c| c.case_id.clone()).collect();
-            for chunk in ids.chunks(CASE_CHUNK) {
-                let sql = format!(
-                    "SELECT seq, case_id, body FROM events WHERE case_id IN ({}) ORDER BY case_id, at_us, seq",
-                    placeholders(1, chunk.len())
-                );
-                let mut q = sqlx::query(AssertSqlSafe(sql));
-                for c in chunk {
-                    q = q.bind(c.clone());
-                }
-                for row in q.fetch_all(&mut *tx).await? {
-                    let case_id: String = row.try_get(1)?;
-                    if let Some(c) = index.get(&case_id).and_then(|i| cases.get_mut(*i)) {
-                        c.bodies.push((row.try_get(0)?, row.try_get(2)?));
+            for chunk in without_history.chunks(CASE_CHUNK) {
+                let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+                let index: HashMap<&str, usize> =
+                    chunk.iter().map(|(id, i)| (id.as_str(), *i)).collect();
+                for (case_id, _, events) in Self::load_cases(&mut tx, &ids).await? {
+                    if let Some(c) = index.get(case_id.as_str()).and_then(|i| cases.get_mut(*i)) {
+                        c.history = binary::encode(&events);
                     }
                 }
             }
-            let (p, c, w) = (Arc::clone(&pack), Arc::clone(&cal), Arc::clone(&watched));
             let n = cases.len() as u64;
+            let shared = Arc::clone(&cx);
             let outputs =
-                tokio::task::spawn_blocking(move || evaluate_on_every_core(&p, &c, &w, cases, now))
+                tokio::task::spawn_blocking(move || reevaluate_on_every_core(&shared, cases, now))
                     .await
                     .map_err(|e| corrupt("reevaluate", format!("evaluation stopped: {e}")))??;
-            let mut evaluated = Vec::with_capacity(outputs.len());
+            let mut evaluated = Vec::new();
             for out in outputs {
-                if let Some((steps, covered)) = out.coverage_changed {
-                    sqlx::query("UPDATE cases SET n_steps = $1, n_covered = $2 WHERE case_id = $3")
-                        .bind(steps)
-                        .bind(covered)
-                        .bind(out.case_id.clone())
-                        .execute(&mut *tx)
-                        .await?;
+                let (steps, covered) = out.coverage_changed.unzip();
+                sqlx::query("UPDATE cases SET fdigest = $1, n_steps = COALESCE($2, n_steps), n_covered = COALESCE($3, n_covered), history = COALESCE($4, history) WHERE case_id = $5")
+                    .bind(out.fdigest)
+                    .bind(steps)
+                    .bind(covered)
+                    .bind(out.history)
+                    .bind(out.case_id.clone())
+                    .execute(&mut *tx)
+                    .await?;
+                if let Some(findings) = out.findings {
+                    evaluated.push((out.case_id, out.unit, findings));
                 }
-                evaluated.push((out.case_id, out.unit, out.findings));
             }
             report.n_changed +=
-                Self::write_findings(&mut tx, &evaluated, now_us, "reevaluate").await?;
+                Self::write_findings(&mut tx, &evaluated, &cx.paths, now_us, "reevaluate").await?;
             tx.commit().await?;
             report.n_cases += n;
             progress(report.n_cases);

@@ -44,6 +44,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "identity_and_audit",
         sql: include_str!("../migrations/sqlite/0004_identity_and_audit.sql"),
     },
+    Migration {
+        version: 5,
+        name: "case_history_and_digest",
+        sql: include_str!("../migrations/sqlite/0005_case_history_and_digest.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through
