@@ -417,3 +417,24 @@ fn cases_near_now_are_still_open() {
         "{types:?}"
     );
 }
+
+/// The binary form the store keeps beside the log gives back exactly what validation made of each
+/// event, and so does re-parsing the canonical JSON (the two ways the store reads events back).
+#[test]
+fn every_event_survives_the_binary_form_and_the_canonical_json() {
+    let events = parsed(300, 11);
+    let back = casewatch_core::event::binary::decode(&casewatch_core::event::binary::encode(
+        &events,
+    ))
+    .expect("decodes");
+    assert_eq!(back, events);
+    for e in &events {
+        let v: Value = serde_json::from_str(&e.canonical_json()).unwrap();
+        assert_eq!(
+            &Event::parse(&v, ParseOptions { now: None }).unwrap(),
+            e,
+            "{}",
+            e.canonical_json()
+        );
+    }
+}

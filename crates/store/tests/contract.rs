@@ -372,6 +372,27 @@ mod supervision {
         ]
     }
 
+    /// Runs one statement on the test database behind the store's back; `$1`, if present, is
+    /// bound to a damaged binary history.
+    async fn execute(db: &TestDb, sql: &'static str) {
+        let damaged: Vec<u8> = vec![1, 0xff];
+        if db.label == "sqlite" {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            let mut q = sqlx::query(sql);
+            if sql.contains("$1") {
+                q = q.bind(damaged);
+            }
+            q.execute(&pool).await.unwrap();
+        } else {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            let mut q = sqlx::query(sql);
+            if sql.contains("$1") {
+                q = q.bind(damaged);
+            }
+            q.execute(&pool).await.unwrap();
+        }
+    }
+
     fn state_of(rows: &[casewatch_store::FindingRow], rule: &str) -> String {
         rows.iter()
             .find(|f| f.rule == rule)
@@ -640,6 +661,73 @@ mod supervision {
                 .await
                 .unwrap();
             assert_eq!(again.n_changed, 0, "{}: nothing changes twice", db.label);
+        }
+    }
+
+    /// Re-evaluation skips a case whose findings' digest is unchanged; a rule whose text changed
+    /// (only its explanation differs: same due, same state) must still be rewritten.
+    #[tokio::test]
+    async fn reevaluation_rewrites_explanations_of_a_changed_rule_only() {
+        const FILE: &str = "clocks/criminal_detention_first_interrogation.toml";
+        for db in each_backend().await {
+            let at = t("2026-03-02T12:00:00+08:00");
+            db.store.append(&detained(), at).await.unwrap();
+            let before = db.store.case_findings("D").await.unwrap();
+
+            let mut files = testing::standard_pack().unwrap().files.clone();
+            let text = files.get(FILE).unwrap().replace("刑规 128", "刑规 128（修订）");
+            files.insert(FILE.to_owned(), text);
+            let changed = std::sync::Arc::new(casewatch_engine::Pack::from_files(files).unwrap());
+            let s = casewatch_store::open(&db.url, changed).await.unwrap();
+            let report = s.reevaluate(at, &|_| {}).await.unwrap();
+            assert_eq!(report.n_changed, 1, "{}: {report:?}", db.label);
+            let after = s.case_findings("D").await.unwrap();
+            for (b, a) in before.iter().zip(&after) {
+                if a.rule == "criminal_detention_first_interrogation" {
+                    assert!(a.explain.contains("刑规 128（修订）"), "{}", a.explain);
+                    assert_eq!((a.due_us, &a.state), (b.due_us, &b.state));
+                } else {
+                    assert_eq!(a.explain, b.explain, "{}", a.rule);
+                }
+            }
+            let again = s.reevaluate(at, &|_| {}).await.unwrap();
+            assert_eq!(again.n_changed, 0, "{}", db.label);
+        }
+    }
+
+    /// A damaged binary history is reported as corruption naming the case, not a panic, and
+    /// `replay` rebuilds it from the log.
+    #[tokio::test]
+    async fn a_damaged_history_is_named_and_replay_rebuilds_it() {
+        for db in each_backend().await {
+            let at = t("2026-03-02T12:00:00+08:00");
+            db.store.append(&detained(), at).await.unwrap();
+            execute(&db, "UPDATE cases SET history = NULL WHERE case_id = 'D'").await;
+            // Without a stored history the case is read from the log, and gets its history back.
+            let r = db.store.reevaluate(at, &|_| {}).await.unwrap();
+            assert_eq!((r.n_cases, r.n_changed), (1, 0), "{}", db.label);
+            let more = ev(
+                json!({"id":"d5","type":"interrogation.started","case":"D","subject":"P1","at":"2026-03-02T11:00:00+08:00"}),
+            );
+            db.store.append(&[more], at).await.unwrap();
+            let rows = db.store.case_findings("D").await.unwrap();
+            assert_eq!(
+                state_of(&rows, "criminal_detention_first_interrogation"),
+                "met",
+                "{}",
+                db.label
+            );
+
+            execute(&db, "UPDATE cases SET history = $1 WHERE case_id = 'D'").await;
+            let err = db.store.reevaluate(at, &|_| {}).await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Corrupt { at, .. } if at.contains("case_id=D")),
+                "{}: {err}",
+                db.label
+            );
+            db.store.replay(at, &|_| {}).await.unwrap();
+            let r = db.store.reevaluate(at, &|_| {}).await.unwrap();
+            assert_eq!(r.n_changed, 0, "{}", db.label);
         }
     }
 }
