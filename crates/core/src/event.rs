@@ -203,26 +203,46 @@ impl Event {
     /// `+08:00`, absent optional fields left out. Two submissions are "the same content" exactly
     /// when their canonical texts are equal; the hash chain covers this text.
     pub fn canonical_json(&self) -> String {
-        let mut m = Map::new();
-        m.insert("id".into(), Value::String(self.id.to_string()));
-        m.insert("type".into(), Value::String(self.event_type.to_string()));
-        m.insert("case".into(), Value::String(self.case.to_string()));
-        if let Some(s) = &self.subject {
-            m.insert("subject".into(), Value::String(s.to_string()));
-        }
-        m.insert("at".into(), Value::String(format_instant(self.at)));
-        if let Some(u) = &self.unit {
-            m.insert("unit".into(), Value::String(u.to_string()));
-        }
-        if let Some(o) = &self.officer {
-            m.insert("officer".into(), Value::String(o.to_string()));
-        }
+        // Written directly, top-level keys in sorted order (at, case, data, id, officer, subject,
+        // type, unit); the same bytes as sorting a map of them (the hash chain depends on it).
+        let mut out: Vec<u8> = Vec::with_capacity(256);
+        out.extend_from_slice(b"{\"at\":");
+        write_json_str(&format_instant(self.at), &mut out);
+        out.extend_from_slice(b",\"case\":");
+        write_json_str(self.case.as_str(), &mut out);
         if !self.data.is_empty() {
-            m.insert("data".into(), Value::Object(self.data.clone()));
+            out.extend_from_slice(b",\"data\":");
+            write_canonical_map(&self.data, &mut out);
         }
-        let mut out = String::new();
-        write_canonical(&Value::Object(m), &mut out);
-        out
+        out.extend_from_slice(b",\"id\":");
+        write_json_str(self.id.as_str(), &mut out);
+        for (key, value) in [
+            ("officer", &self.officer),
+            ("subject", &self.subject),
+        ] {
+            if let Some(v) = value {
+                out.extend_from_slice(b",\"");
+                out.extend_from_slice(key.as_bytes());
+                out.extend_from_slice(b"\":");
+                write_json_str(v.as_str(), &mut out);
+            }
+        }
+        out.extend_from_slice(b",\"type\":");
+        write_json_str(self.event_type.as_str(), &mut out);
+        if let Some(u) = &self.unit {
+            out.extend_from_slice(b",\"unit\":");
+            write_json_str(u.as_str(), &mut out);
+        }
+        out.push(b'}');
+        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+    }
+
+    /// [`Event::canonical_json`] and its SHA-256, hex-encoded ([`Event::content_hash`]), computed
+    /// once.
+    pub fn canonical_json_and_hash(&self) -> (String, String) {
+        let text = self.canonical_json();
+        let hash = hex::encode(Sha256::digest(text.as_bytes()));
+        (text, hash)
     }
 
     /// SHA-256 of [`Event::canonical_json`], hex-encoded.
@@ -246,36 +266,49 @@ impl Event {
     }
 }
 
-/// Writes JSON with object keys sorted at every depth, whatever map order serde_json was built with.
-fn write_canonical(v: &Value, out: &mut String) {
-    match v {
-        Value::Object(m) => {
-            let mut keys: Vec<&String> = m.keys().collect();
-            keys.sort();
-            out.push('{');
-            for (i, k) in keys.iter().enumerate() {
-                if i > 0 {
-                    out.push(',');
-                }
-                out.push_str(&Value::String((*k).clone()).to_string());
-                out.push(':');
-                if let Some(x) = m.get(*k) {
-                    write_canonical(x, out);
-                }
-            }
-            out.push('}');
+/// A JSON string literal, escaped as serde_json escapes it.
+fn write_json_str(s: &str, out: &mut Vec<u8>) {
+    // Writing a `str` into a `Vec` cannot fail.
+    let _ = serde_json::to_writer(&mut *out, s);
+}
+
+/// An object with its keys sorted at every depth, whatever map order serde_json was built with.
+fn write_canonical_map(m: &Map<String, Value>, out: &mut Vec<u8>) {
+    let mut keys: Vec<&String> = m.keys().collect();
+    keys.sort();
+    out.push(b'{');
+    for (i, k) in keys.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
         }
+        write_json_str(k, out);
+        out.push(b':');
+        if let Some(x) = m.get(*k) {
+            write_canonical(x, out);
+        }
+    }
+    out.push(b'}');
+}
+
+/// Writes JSON with object keys sorted at every depth.
+fn write_canonical(v: &Value, out: &mut Vec<u8>) {
+    match v {
+        Value::Object(m) => write_canonical_map(m, out),
         Value::Array(a) => {
-            out.push('[');
+            out.push(b'[');
             for (i, x) in a.iter().enumerate() {
                 if i > 0 {
-                    out.push(',');
+                    out.push(b',');
                 }
                 write_canonical(x, out);
             }
-            out.push(']');
+            out.push(b']');
         }
-        other => out.push_str(&other.to_string()),
+        Value::String(s) => write_json_str(s, out),
+        // Numbers, booleans and null: serde_json's own text; writing into a `Vec` cannot fail.
+        other => {
+            let _ = serde_json::to_writer(&mut *out, other);
+        }
     }
 }
 

@@ -438,3 +438,76 @@ fn every_event_survives_the_binary_form_and_the_canonical_json() {
         );
     }
 }
+
+/// The canonical text (what the hash chain covers) is byte for byte what the first
+/// implementation wrote: a map of the present fields, keys sorted at every depth, serde_json's
+/// escaping. Kept here as the reference the faster writer is held to.
+#[test]
+fn the_canonical_text_is_unchanged() {
+    fn reference(e: &Event) -> String {
+        fn write(v: &Value, out: &mut String) {
+            match v {
+                Value::Object(m) => {
+                    let mut keys: Vec<&String> = m.keys().collect();
+                    keys.sort();
+                    out.push('{');
+                    for (i, k) in keys.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        out.push_str(&Value::String((*k).clone()).to_string());
+                        out.push(':');
+                        write(&m[*k], out);
+                    }
+                    out.push('}');
+                }
+                Value::Array(a) => {
+                    out.push('[');
+                    for (i, x) in a.iter().enumerate() {
+                        if i > 0 {
+                            out.push(',');
+                        }
+                        write(x, out);
+                    }
+                    out.push(']');
+                }
+                other => out.push_str(&other.to_string()),
+            }
+        }
+        let mut m = serde_json::Map::new();
+        m.insert("id".into(), Value::String(e.id.to_string()));
+        m.insert("type".into(), Value::String(e.event_type.to_string()));
+        m.insert("case".into(), Value::String(e.case.to_string()));
+        if let Some(s) = &e.subject {
+            m.insert("subject".into(), Value::String(s.to_string()));
+        }
+        m.insert(
+            "at".into(),
+            Value::String(casewatch_core::time::format_instant(e.at)),
+        );
+        if let Some(u) = &e.unit {
+            m.insert("unit".into(), Value::String(u.to_string()));
+        }
+        if let Some(o) = &e.officer {
+            m.insert("officer".into(), Value::String(o.to_string()));
+        }
+        if !e.data.is_empty() {
+            m.insert("data".into(), Value::Object(e.data.clone()));
+        }
+        let mut out = String::new();
+        write(&Value::Object(m), &mut out);
+        out
+    }
+    let mut events = parsed(300, 5);
+    let odd = serde_json::json!({
+        "id": "E-odd", "type": "x-note", "case": "C-1", "subject": "引号\"与\\反斜杠",
+        "at": "2026-03-02T10:23:45.5+08:00", "unit": "U-1", "officer": "O-1",
+        "data": {"z": [1.5, -2, null, true, {"b": "\n", "a": "é"}], "a": "\u{7f}\u{1}"}
+    });
+    events.push(Event::parse(&odd, ParseOptions { now: None }).expect("valid"));
+    for e in &events {
+        assert_eq!(e.canonical_json(), reference(e));
+        let (text, hash) = e.canonical_json_and_hash();
+        assert_eq!((text, hash.as_str()), (reference(e), e.content_hash().as_str()));
+    }
+}

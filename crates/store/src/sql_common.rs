@@ -840,7 +840,8 @@ impl StoreImpl {
         if batch.is_empty() {
             return Ok(AppendOutcome::default());
         }
-        let hashes: Vec<String> = batch.iter().map(Event::content_hash).collect();
+        let (bodies, hashes): (Vec<String>, Vec<String>) =
+            batch.iter().map(Event::canonical_json_and_hash).unzip();
         let _writer = self.write.lock().await;
         let mut tx = begin_write(&self.pool).await?;
 
@@ -860,12 +861,13 @@ impl StoreImpl {
         };
         let recorded_at_us = to_micros(recorded_at);
 
-        let fresh: Vec<(&Event, &String)> = batch
+        let fresh: Vec<(&Event, &String, &String)> = batch
             .iter()
             .zip(&hashes)
+            .zip(&bodies)
             .zip(&is_new)
             .filter(|(_, new)| **new)
-            .map(|(pair, _)| pair)
+            .map(|(((e, hash), body), _)| (e, hash, body))
             .collect();
         let mut touched: Vec<String> = Vec::new();
         let mut by_case: HashMap<&str, Vec<(i64, &Event)>> = HashMap::new();
@@ -875,7 +877,7 @@ impl StoreImpl {
                 row_placeholders(chunk.len(), 13)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (e, content_hash) in chunk {
+            for (e, content_hash, body) in chunk {
                 seq += 1;
                 let hash = link_hash(&prev, seq, recorded_at_us, content_hash);
                 q = q
@@ -888,7 +890,7 @@ impl StoreImpl {
                     .bind(recorded_at_us)
                     .bind(e.unit.as_ref().map(ToString::to_string))
                     .bind(e.officer.as_ref().map(ToString::to_string))
-                    .bind(e.canonical_json())
+                    .bind((*body).clone())
                     .bind((*content_hash).clone())
                     .bind(std::mem::replace(&mut prev, hash.clone()))
                     .bind(hash);

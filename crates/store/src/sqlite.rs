@@ -100,7 +100,16 @@ impl SqliteStore {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal)
             .busy_timeout(Duration::from_secs(30))
-            .foreign_keys(true);
+            .foreign_keys(true)
+            // Statement journals (multi-row upserts inside a transaction) in memory, not in a
+            // temporary file: they were 8 % of ingestion.
+            .pragma("temp_store", "memory")
+            // 64 MiB of page cache per connection (the default is 2 MiB): the indexes of a city's
+            // history do not fit in 2 MiB, and every insert into them then reads pages back.
+            .pragma("cache_size", "-65536")
+            // Checkpoint every ~40 MB of WAL instead of every 4 MB: pages rewritten by
+            // consecutive batches are copied into the database once.
+            .pragma("wal_autocheckpoint", "10000");
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options_db)
