@@ -36,6 +36,11 @@ macro_rules! out {
     }};
 }
 
+/// mimalloc instead of glibc's malloc: the evaluator and ingestion allocate many small, short-lived
+/// strings (`docs/performance-notes.md`).
+#[global_allocator]
+static ALLOCATOR: mimalloc::MiMalloc = mimalloc::MiMalloc;
+
 mod admin_cmd;
 mod bench;
 mod config;

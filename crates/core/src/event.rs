@@ -216,10 +216,7 @@ impl Event {
         }
         out.extend_from_slice(b",\"id\":");
         write_json_str(self.id.as_str(), &mut out);
-        for (key, value) in [
-            ("officer", &self.officer),
-            ("subject", &self.subject),
-        ] {
+        for (key, value) in [("officer", &self.officer), ("subject", &self.subject)] {
             if let Some(v) = value {
                 out.extend_from_slice(b",\"");
                 out.extend_from_slice(key.as_bytes());
@@ -234,7 +231,8 @@ impl Event {
             write_json_str(u.as_str(), &mut out);
         }
         out.push(b'}');
-        String::from_utf8(out).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+        String::from_utf8(out)
+            .unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
     }
 
     /// [`Event::canonical_json`] and its SHA-256, hex-encoded ([`Event::content_hash`]), computed

@@ -423,10 +423,9 @@ fn cases_near_now_are_still_open() {
 #[test]
 fn every_event_survives_the_binary_form_and_the_canonical_json() {
     let events = parsed(300, 11);
-    let back = casewatch_core::event::binary::decode(&casewatch_core::event::binary::encode(
-        &events,
-    ))
-    .expect("decodes");
+    let back =
+        casewatch_core::event::binary::decode(&casewatch_core::event::binary::encode(&events))
+            .expect("decodes");
     assert_eq!(back, events);
     for e in &events {
         let v: Value = serde_json::from_str(&e.canonical_json()).unwrap();
@@ -508,6 +507,9 @@ fn the_canonical_text_is_unchanged() {
     for e in &events {
         assert_eq!(e.canonical_json(), reference(e));
         let (text, hash) = e.canonical_json_and_hash();
-        assert_eq!((text, hash.as_str()), (reference(e), e.content_hash().as_str()));
+        assert_eq!(
+            (text, hash.as_str()),
+            (reference(e), e.content_hash().as_str())
+        );
     }
 }

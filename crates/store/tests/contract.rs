@@ -675,7 +675,10 @@ mod supervision {
             let before = db.store.case_findings("D").await.unwrap();
 
             let mut files = testing::standard_pack().unwrap().files.clone();
-            let text = files.get(FILE).unwrap().replace("刑规 128", "刑规 128（修订）");
+            let text = files
+                .get(FILE)
+                .unwrap()
+                .replace("刑规 128", "刑规 128（修订）");
             files.insert(FILE.to_owned(), text);
             let changed = std::sync::Arc::new(casewatch_engine::Pack::from_files(files).unwrap());
             let s = casewatch_store::open(&db.url, changed).await.unwrap();
