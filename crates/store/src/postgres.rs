@@ -51,6 +51,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "case_history_and_digest",
         sql: include_str!("../migrations/postgres/0005_case_history_and_digest.sql"),
     },
+    Migration {
+        version: 6,
+        name: "findings_by_state_and_path",
+        sql: include_str!("../migrations/postgres/0006_findings_by_state_and_path.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs

@@ -1362,9 +1362,19 @@ impl StoreImpl {
         let total: i64 = count.fetch_one(&self.pool).await?.try_get(0)?;
         let per_page = query.per_page.clamp(1, 200);
         let page = query.page.max(1);
+        // A deferred join: the page's keys are chosen and sorted from the covering index
+        // (`findings_state_path`, or another whose columns suffice) and only that page's rows are
+        // read, instead of sorting every matching row with its explanation.
+        let columns: Vec<String> = FINDING_COLUMNS
+            .split(", ")
+            .map(|c| format!("f.{c}"))
+            .collect();
         let sql = format!(
-            "SELECT {FINDING_COLUMNS} FROM findings {where_sql} \
-             ORDER BY CASE WHEN due_us IS NULL THEN 1 ELSE 0 END, due_us, case_id, rule, subject, ref LIMIT {} OFFSET {}",
+            "SELECT {} FROM findings f JOIN (SELECT case_id, rule, subject, ref, due_us FROM findings {where_sql} \
+             ORDER BY CASE WHEN due_us IS NULL THEN 1 ELSE 0 END, due_us, case_id, rule, subject, ref LIMIT {} OFFSET {}) k \
+             ON f.case_id = k.case_id AND f.rule = k.rule AND f.subject = k.subject AND f.ref = k.ref \
+             ORDER BY CASE WHEN k.due_us IS NULL THEN 1 ELSE 0 END, k.due_us, k.case_id, k.rule, k.subject, k.ref",
+            columns.join(", "),
             param(binds.len() + 1),
             param(binds.len() + 2)
         );
@@ -1581,7 +1591,7 @@ impl StoreImpl {
         let mut tx = self.pool.begin().await?;
         // Binds in the order of their placeholders in the text: SQLite's `?` are positional.
         let mut q = sqlx::query(AssertSqlSafe(format!(
-            "SELECT case_id, unit FROM cases WHERE case_id > {} AND {condition} ORDER BY case_id LIMIT {}",
+            "SELECT case_id, unit, history FROM cases WHERE case_id > {} AND {condition} ORDER BY case_id LIMIT {}",
             param(1),
             param(values.len() + 2)
         )))
@@ -1590,26 +1600,41 @@ impl StoreImpl {
             q = q.bind(v);
         }
         let rows = q.bind(i64::from(limit)).fetch_all(&mut *tx).await?;
-        let cases: Vec<(String, Option<String>)> = rows
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
-        let ids: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
-        let mut out = Vec::with_capacity(cases.len());
-        let mut loaded: HashMap<String, Vec<Event>> = HashMap::new();
-        for chunk in ids.chunks(CASE_CHUNK) {
-            for (id, _, events) in Self::load_cases(&mut tx, chunk).await? {
-                loaded.insert(id, events);
+        let mut out = Vec::with_capacity(rows.len());
+        // Cases without a stored binary history (stored before it existed) are read from the log.
+        let mut from_log: Vec<(String, usize)> = Vec::new();
+        for r in &rows {
+            let case_id: String = r.try_get(0)?;
+            let history: Option<Vec<u8>> = r.try_get(2)?;
+            let events = match history {
+                Some(blob) => binary::decode(&blob).map_err(|e| {
+                    corrupt(format!("cases.case_id={case_id}.history"), e.to_string())
+                })?,
+                None => {
+                    from_log.push((case_id.clone(), out.len()));
+                    Vec::new()
+                }
+            };
+            out.push(CaseHistory {
+                case_id,
+                unit: r.try_get(1)?,
+                events,
+            });
+        }
+        drop(rows);
+        for chunk in from_log.chunks(CASE_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+            let index: HashMap<&str, usize> =
+                chunk.iter().map(|(id, i)| (id.as_str(), *i)).collect();
+            for (id, _, events) in Self::load_cases(&mut tx, &ids).await? {
+                if let Some(c) = index.get(id.as_str()).and_then(|i| out.get_mut(*i)) {
+                    c.events = events;
+                }
             }
         }
         tx.commit().await?;
-        for (case_id, unit) in cases {
-            let events = loaded.remove(&case_id).unwrap_or_default();
-            out.push(CaseHistory {
-                case_id,
-                unit,
-                events,
-            });
+        for c in &mut out {
+            c.events.sort_by_key(|e| e.at);
         }
         Ok(out)
     }

@@ -49,6 +49,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "case_history_and_digest",
         sql: include_str!("../migrations/sqlite/0005_case_history_and_digest.sql"),
     },
+    Migration {
+        version: 6,
+        name: "findings_by_state_and_path",
+        sql: include_str!("../migrations/sqlite/0006_findings_by_state_and_path.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through
