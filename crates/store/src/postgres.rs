@@ -25,6 +25,9 @@ pub struct PgStore {
 type Db = Postgres;
 type StoreImpl = PgStore;
 const BACKEND: Backend = Backend::Postgres;
+/// The findings table as the timer reads it (PostgreSQL's planner weighs the due-time index
+/// itself).
+const FINDINGS_BY_NEXT: &str = "findings";
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,

@@ -1130,7 +1130,7 @@ impl StoreImpl {
                 ] {
                     sqlx::query(AssertSqlSafe(format!(
                         "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
-                         SELECT case_id, rule, subject, ref, '{state}', {at}, $1, 'timer' FROM findings \
+                         SELECT case_id, rule, subject, ref, '{state}', {at}, $1, 'timer' FROM {FINDINGS_BY_NEXT} \
                          WHERE {DUE} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND {when}"
                     )))
                     .bind(now_us)
@@ -1138,7 +1138,7 @@ impl StoreImpl {
                     .await?;
                 }
                 let moved = sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE findings SET \
+                    "UPDATE {FINDINGS_BY_NEXT} SET \
                      state = CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, \
                      next_at_us = CASE WHEN {TO_OVERDUE} THEN NULL ELSE due_us END, \
                      updated_at_us = $1 \
@@ -1151,7 +1151,7 @@ impl StoreImpl {
                 // What is left under `now` in the index had nothing to do at this instant after
                 // all (a stale entry): move it to the clock's next instant, or clear it.
                 sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE findings SET next_at_us = CASE \
+                    "UPDATE {FINDINGS_BY_NEXT} SET next_at_us = CASE \
                      WHEN state = 'running' AND warn_us > $1 THEN warn_us \
                      WHEN state = 'warning' AND due_us > $1 THEN due_us \
                      ELSE NULL END WHERE {DUE}"
