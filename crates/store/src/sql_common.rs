@@ -127,6 +127,8 @@ const REEVALUATE_CHUNK: usize = 2000;
 /// One case to evaluate again: what is stored of it.
 struct ReevalInput {
     case_id: String,
+    /// The highest seq of its events when read.
+    last_seq: i64,
     unit: Option<String>,
     steps: i64,
     covered: i64,
@@ -141,6 +143,8 @@ struct ReevalInput {
 /// One case evaluated again.
 struct ReevalOutput {
     case_id: String,
+    /// The highest seq of the events evaluated.
+    last_seq: i64,
     unit: Option<String>,
     /// The findings with their explanations, if their digest differs from the stored one.
     findings: Option<Vec<Finding>>,
@@ -201,6 +205,7 @@ fn reevaluate_one(
         coverage_changed: ((steps, covered) != (input.steps, input.covered))
             .then_some((steps, covered)),
         history: input.history_is_new.then_some(input.history),
+        last_seq: input.last_seq,
         case_id: input.case_id,
         unit: input.unit,
     })
@@ -1226,53 +1231,53 @@ impl StoreImpl {
         let now_us = to_micros(now);
         let mut last = String::new();
         let mut report = ReevaluateReport::default();
+        // Reading a chunk overlaps the evaluation of the one before: each transaction reads the
+        // next chunk, sets it evaluating, then writes what the previous chunk's evaluation found.
+        // A case appended to between its read and that write was rebuilt by its writer, with
+        // the same pack, and is left as that writer left it (its `last_seq` tells).
+        type Evaluation = tokio::task::JoinHandle<Result<Vec<ReevalOutput>, StoreError>>;
+        let mut pending: Option<(Evaluation, u64)> = None;
+        let mut exhausted = false;
         loop {
             let _writer = self.write.lock().await;
             let mut tx = begin_write(&self.pool).await?;
-            let rows = sqlx::query("SELECT case_id, unit, n_steps, n_covered, fdigest, history FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
-                .bind(last.clone())
-                .bind(REEVALUATE_CHUNK as i64)
-                .fetch_all(&mut *tx)
-                .await?;
-            let mut cases = Vec::with_capacity(rows.len());
-            let mut without_history = Vec::new();
-            for r in &rows {
-                let history: Option<Vec<u8>> = r.try_get(5)?;
-                let case_id: String = r.try_get(0)?;
-                if history.is_none() {
-                    without_history.push((case_id.clone(), cases.len()));
-                }
-                cases.push(ReevalInput {
-                    case_id,
-                    unit: r.try_get(1)?,
-                    steps: r.try_get(2)?,
-                    covered: r.try_get(3)?,
-                    fdigest: r.try_get(4)?,
-                    history_is_new: history.is_none(),
-                    history: history.unwrap_or_default(),
-                });
-            }
-            drop(rows);
-            let Some(tail) = cases.last() else { break };
-            last.clone_from(&tail.case_id);
-            for chunk in without_history.chunks(CASE_CHUNK) {
-                let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
-                let index: HashMap<&str, usize> =
-                    chunk.iter().map(|(id, i)| (id.as_str(), *i)).collect();
-                for (case_id, _, events) in Self::load_cases(&mut tx, &ids).await? {
-                    if let Some(c) = index.get(case_id.as_str()).and_then(|i| cases.get_mut(*i)) {
-                        c.history = binary::encode(&events);
+            let mut next: Option<(Evaluation, u64)> = None;
+            if !exhausted {
+                let cases = Self::read_reeval_chunk(&mut tx, &last).await?;
+                match cases.last() {
+                    None => exhausted = true,
+                    Some(tail) => {
+                        last.clone_from(&tail.case_id);
+                        let n = cases.len() as u64;
+                        let shared = Arc::clone(&cx);
+                        next = Some((
+                            tokio::task::spawn_blocking(move || {
+                                reevaluate_on_every_core(&shared, cases, now)
+                            }),
+                            n,
+                        ));
                     }
                 }
             }
-            let n = cases.len() as u64;
-            let shared = Arc::clone(&cx);
-            let outputs =
-                tokio::task::spawn_blocking(move || reevaluate_on_every_core(&shared, cases, now))
-                    .await
-                    .map_err(|e| corrupt("reevaluate", format!("evaluation stopped: {e}")))??;
+            let Some((evaluation, n)) = pending.take() else {
+                tx.commit().await?;
+                match next {
+                    Some(p) => {
+                        pending = Some(p);
+                        continue;
+                    }
+                    None => break,
+                }
+            };
+            let outputs = evaluation
+                .await
+                .map_err(|e| corrupt("reevaluate", format!("evaluation stopped: {e}")))??;
+            let current = Self::last_seqs(&mut tx, &outputs).await?;
             let mut evaluated = Vec::new();
             for out in outputs {
+                if current.get(&out.case_id) != Some(&out.last_seq) {
+                    continue;
+                }
                 let (steps, covered) = out.coverage_changed.unzip();
                 sqlx::query("UPDATE cases SET fdigest = $1, n_steps = COALESCE($2, n_steps), n_covered = COALESCE($3, n_covered), history = COALESCE($4, history) WHERE case_id = $5")
                     .bind(out.fdigest)
@@ -1291,8 +1296,79 @@ impl StoreImpl {
             tx.commit().await?;
             report.n_cases += n;
             progress(report.n_cases);
+            pending = next;
+            if pending.is_none() && exhausted {
+                break;
+            }
         }
         Ok(report)
+    }
+
+    /// The next chunk of cases to re-evaluate after `last`, with their binary histories (read
+    /// from the log for a case that has none stored).
+    async fn read_reeval_chunk(
+        tx: &mut Transaction<'static, Db>,
+        last: &str,
+    ) -> Result<Vec<ReevalInput>, StoreError> {
+        let rows = sqlx::query("SELECT case_id, last_seq, unit, n_steps, n_covered, fdigest, history FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
+            .bind(last.to_owned())
+            .bind(REEVALUATE_CHUNK as i64)
+            .fetch_all(&mut **tx)
+            .await?;
+        let mut cases = Vec::with_capacity(rows.len());
+        let mut without_history = Vec::new();
+        for r in &rows {
+            let history: Option<Vec<u8>> = r.try_get(6)?;
+            let case_id: String = r.try_get(0)?;
+            if history.is_none() {
+                without_history.push((case_id.clone(), cases.len()));
+            }
+            cases.push(ReevalInput {
+                case_id,
+                last_seq: r.try_get(1)?,
+                unit: r.try_get(2)?,
+                steps: r.try_get(3)?,
+                covered: r.try_get(4)?,
+                fdigest: r.try_get(5)?,
+                history_is_new: history.is_none(),
+                history: history.unwrap_or_default(),
+            });
+        }
+        drop(rows);
+        for chunk in without_history.chunks(CASE_CHUNK) {
+            let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
+            let index: HashMap<&str, usize> =
+                chunk.iter().map(|(id, i)| (id.as_str(), *i)).collect();
+            for (case_id, last_seq, events) in Self::load_cases(tx, &ids).await? {
+                if let Some(c) = index.get(case_id.as_str()).and_then(|i| cases.get_mut(*i)) {
+                    c.history = binary::encode(&events);
+                    c.last_seq = last_seq;
+                }
+            }
+        }
+        Ok(cases)
+    }
+
+    /// The current `last_seq` of the cases of `outputs`.
+    async fn last_seqs(
+        tx: &mut Transaction<'static, Db>,
+        outputs: &[ReevalOutput],
+    ) -> Result<HashMap<String, i64>, StoreError> {
+        let mut out = HashMap::with_capacity(outputs.len());
+        for chunk in outputs.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT case_id, last_seq FROM cases WHERE case_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for o in chunk {
+                q = q.bind(o.case_id.clone());
+            }
+            for row in q.fetch_all(&mut **tx).await? {
+                out.insert(row.try_get(0)?, row.try_get(1)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn list_findings_impl(
