@@ -722,3 +722,45 @@ fn bench_at_a_tiny_size_writes_the_six_numbers() {
     }
     assert!(v["details"]["sqlite"]["rows"].as_array().unwrap().len() >= 6);
 }
+
+/// The benchmark on PostgreSQL alone (`--postgres-only`), when a test database is configured:
+/// the figures are under `details.postgres` and the SQLite top-level numbers are null.
+#[test]
+fn bench_measures_postgres_alone_when_asked() {
+    let Ok(base) = std::env::var("CASEWATCH_TEST_POSTGRES") else {
+        return;
+    };
+    let dir = Dir::new();
+    let json = dir.path("bench.json");
+    let out = dir.run(&[
+        "bench",
+        "--cases",
+        "300",
+        "--postgres",
+        &base,
+        "--postgres-only",
+        "--json",
+        json.to_str().unwrap(),
+        "--only",
+        "ingest,reevaluate,sweep",
+    ]);
+    assert!(out.status.success(), "{}", text(&out.stderr));
+    let v: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json).unwrap()).unwrap();
+    assert!(v["ingest_ratio"].is_null(), "{v}");
+    assert!(v["details"]["sqlite"].is_null(), "{v}");
+    let rows = v["details"]["postgres"]["rows"].as_array().unwrap();
+    let names: Vec<&str> = rows
+        .iter()
+        .filter_map(|r| r["measurement"].as_str())
+        .collect();
+    for m in ["ingest", "reevaluate"] {
+        assert!(names.contains(&m), "{names:?}");
+    }
+    assert!(
+        v["details"]["postgres"]["top"]["reevaluate_cases_per_s"]
+            .as_f64()
+            .is_some_and(|x| x > 0.0),
+        "{v}"
+    );
+}
