@@ -110,8 +110,10 @@ pub(crate) fn of_findings(
         put_opt_str(&mut h, unit.and_then(|u| paths.get(u)).map(String::as_str));
         put_opt_str(&mut h, f.officer.as_deref());
     }
-    let out = h.finalize();
+    let out: [u8; 32] = h.finalize().into();
     let mut first = [0u8; 8];
-    first.copy_from_slice(&out[..8]);
+    for (d, s) in first.iter_mut().zip(out) {
+        *d = s;
+    }
     i64::from_le_bytes(first)
 }

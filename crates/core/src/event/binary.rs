@@ -166,13 +166,12 @@ impl<'a> Reader<'a> {
     }
 
     fn take(&mut self, n: usize) -> Result<&'a [u8], DecodeError> {
-        let end = self
+        let s = self
             .pos
             .checked_add(n)
-            .filter(|e| *e <= self.bytes.len())
+            .and_then(|end| self.bytes.get(self.pos..end))
             .ok_or_else(|| self.fail("unexpected end"))?;
-        let s = &self.bytes[self.pos..end];
-        self.pos = end;
+        self.pos += n;
         Ok(s)
     }
 
