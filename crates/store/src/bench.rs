@@ -90,8 +90,9 @@ pub trait BenchStore: Send + Sync {
     /// naive system would keep for its per-rule queries (`bench_naive_events_type`).
     async fn set_naive_index(&self, present: bool) -> Result<(), StoreError>;
 
-    /// Refreshes the planner's statistics after a bulk load, as PostgreSQL's autovacuum does on
-    /// its own a little later (`ANALYZE`); nothing on SQLite, which Casewatch never analyzes.
+    /// Refreshes the planner's statistics and the visibility map of the dashboard's tables after
+    /// a bulk load, as PostgreSQL's autovacuum does on its own a little later (`VACUUM (ANALYZE)`,
+    /// `ANALYZE`); nothing on SQLite, which Casewatch never analyzes.
     async fn analyze(&self) -> Result<(), StoreError>;
 }
 

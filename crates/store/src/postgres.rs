@@ -59,6 +59,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "findings_by_state_and_path",
         sql: include_str!("../migrations/postgres/0006_findings_by_state_and_path.sql"),
     },
+    Migration {
+        version: 7,
+        name: "finding_counts",
+        sql: include_str!("../migrations/postgres/0007_finding_counts.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs

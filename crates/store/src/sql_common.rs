@@ -97,6 +97,49 @@ fn corrupt(at: impl Into<String>, reason: impl Into<String>) -> StoreError {
     }
 }
 
+/// Changes to `finding_counts` gathered during one write: (unit, rule, state) → (unit path,
+/// change in count), with `""` for no unit and for an unregistered one (see migration 0007).
+#[derive(Default)]
+struct CountDelta(HashMap<(String, String, String), (String, i64)>);
+
+impl CountDelta {
+    /// Counts `n` more (or fewer) findings of `rule` in `state` naming `unit` at `path`.
+    fn add(&mut self, unit: Option<&str>, rule: &str, state: &str, path: Option<&str>, n: i64) {
+        let key = (
+            unit.unwrap_or_default().to_owned(),
+            rule.to_owned(),
+            state.to_owned(),
+        );
+        let entry = self.0.entry(key).or_default();
+        path.unwrap_or_default().clone_into(&mut entry.0);
+        entry.1 += n;
+    }
+
+    /// Writes the changes in key order (concurrent writers meet the rows in the same order).
+    async fn apply(self, tx: &mut Transaction<'static, Db>) -> Result<(), StoreError> {
+        let mut rows: Vec<_> = self.0.into_iter().filter(|(_, (_, n))| *n != 0).collect();
+        rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!(
+                "INSERT INTO finding_counts (unit, rule, state, unit_path, n) VALUES {} \
+                 ON CONFLICT (unit, rule, state) DO UPDATE SET n = finding_counts.n + excluded.n, unit_path = excluded.unit_path",
+                row_placeholders(chunk.len(), 5)
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for ((unit, rule, state), (path, n)) in chunk {
+                q = q
+                    .bind(unit.clone())
+                    .bind(rule.clone())
+                    .bind(state.clone())
+                    .bind(path.clone())
+                    .bind(*n);
+            }
+            q.execute(&mut **tx).await?;
+        }
+        Ok(())
+    }
+}
+
 /// Parses a stored event body back into the domain type.
 fn parse_body(seq: i64, body: &str) -> Result<Event, String> {
     let v: serde_json::Value =
@@ -564,6 +607,7 @@ impl StoreImpl {
         }
         let mut upserts: Vec<(FindingRow, Option<String>)> = Vec::new();
         let mut history: Vec<(FindingRow, i64)> = Vec::new();
+        let mut counts = CountDelta::default();
         for (case_id, unit, findings) in cases {
             for f in findings {
                 let row = FindingRow {
@@ -605,11 +649,19 @@ impl StoreImpl {
                             if old.state != row.state {
                                 history.push((row.clone(), now_us));
                             }
+                            if (&old.unit, &old.state, &old_path) != (&row.unit, &row.state, &path) {
+                                let (u, p) = (old.unit.as_deref(), old_path.as_deref());
+                                counts.add(u, &old.rule, &old.state, p, -1);
+                                let (u, p) = (row.unit.as_deref(), path.as_deref());
+                                counts.add(u, &row.rule, &row.state, p, 1);
+                            }
                             upserts.push((row, path));
                         }
                     }
                     None => {
                         history.push((row.clone(), now_us));
+                        let (u, p) = (row.unit.as_deref(), path.as_deref());
+                        counts.add(u, &row.rule, &row.state, p, 1);
                         upserts.push((row, path));
                     }
                 }
@@ -647,7 +699,9 @@ impl StoreImpl {
             }
             q.execute(&mut **tx).await?;
         }
-        for (old, _) in existing.values() {
+        for (old, old_path) in existing.values() {
+            let (u, p) = (old.unit.as_deref(), old_path.as_deref());
+            counts.add(u, &old.rule, &old.state, p, -1);
             sqlx::query("DELETE FROM findings WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4")
                 .bind(old.case_id.clone())
                 .bind(old.rule.clone())
@@ -664,6 +718,7 @@ impl StoreImpl {
             ));
         }
         Self::write_history(tx, &history, now_us, cause).await?;
+        counts.apply(tx).await?;
         Ok(changed)
     }
 
@@ -1142,6 +1197,26 @@ impl StoreImpl {
                     .execute(&mut *tx)
                     .await?;
                 }
+                // The counts by unit, rule and state move with the clocks.
+                let mut counts = CountDelta::default();
+                let moving = sqlx::query(AssertSqlSafe(format!(
+                    "SELECT unit, rule, state, unit_path, CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, COUNT(*) \
+                     FROM {FINDINGS_BY_NEXT} \
+                     WHERE {DUE} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND (({TO_OVERDUE}) OR ({TO_WARNING})) \
+                     GROUP BY unit, rule, state, unit_path, 5"
+                )))
+                .bind(now_us)
+                .fetch_all(&mut *tx)
+                .await?;
+                for r in &moving {
+                    let (unit, rule, from): (Option<String>, String, String) =
+                        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                    let (path, to, n): (Option<String>, String, i64) =
+                        (r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
+                    counts.add(unit.as_deref(), &rule, &from, path.as_deref(), -n);
+                    counts.add(unit.as_deref(), &rule, &to, path.as_deref(), n);
+                }
+                counts.apply(&mut tx).await?;
                 let moved = sqlx::query(AssertSqlSafe(format!(
                     "UPDATE {FINDINGS_BY_NEXT} SET \
                      state = CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, \
@@ -1426,9 +1501,18 @@ impl StoreImpl {
         } else {
             format!("WHERE {}", clauses.join(" AND "))
         };
-        let mut count = sqlx::query(AssertSqlSafe(format!(
-            "SELECT COUNT(*) FROM findings {where_sql}"
-        )));
+        // Filters by state, rule, unit and subtree alone are counted in `finding_counts`, whose
+        // columns have the same names; the others count the matching findings.
+        let counted = query.officer.is_none()
+            && query.case_id.is_none()
+            && query.case_kind.is_none()
+            && query.due_before_us.is_none()
+            && query.due_after_us.is_none();
+        let mut count = sqlx::query(AssertSqlSafe(if counted {
+            format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM finding_counts {where_sql}")
+        } else {
+            format!("SELECT COUNT(*) FROM findings {where_sql}")
+        }));
         for (s, i) in &binds {
             count = match (s, i) {
                 (Some(s), _) => count.bind(s.clone()),
@@ -1518,7 +1602,8 @@ impl StoreImpl {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let mut q = sqlx::query(AssertSqlSafe(format!(
-            "SELECT unit, state, COUNT(*) FROM findings {where_sql} GROUP BY unit, state ORDER BY unit, state"
+            "SELECT NULLIF(unit, ''), state, CAST(SUM(n) AS BIGINT) FROM finding_counts {where_sql} \
+             GROUP BY unit, state HAVING SUM(n) > 0 ORDER BY unit, state"
         )));
         for b in binds {
             q = q.bind(b);
@@ -1636,7 +1721,8 @@ impl StoreImpl {
             format!("WHERE {}", clauses.join(" AND "))
         };
         let mut q = sqlx::query(AssertSqlSafe(format!(
-            "SELECT rule, state, COUNT(*) FROM findings {where_sql} GROUP BY rule, state ORDER BY rule, state"
+            "SELECT rule, state, CAST(SUM(n) AS BIGINT) FROM finding_counts {where_sql} \
+             GROUP BY rule, state HAVING SUM(n) > 0 ORDER BY rule, state"
         )));
         for b in binds {
             q = q.bind(b);

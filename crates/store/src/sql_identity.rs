@@ -248,6 +248,11 @@ impl StoreImpl {
                 .execute(&mut *tx)
                 .await?;
         }
+        sqlx::query("UPDATE finding_counts SET unit_path = $1 WHERE unit = $2")
+            .bind(path.clone())
+            .bind(u.id.clone())
+            .execute(&mut *tx)
+            .await?;
         tx.commit().await?;
         Ok(Unit { id: u.id.clone(), name, parent: u.parent.clone(), kind: u.kind.clone(), path })
     }

@@ -58,6 +58,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "findings_by_state_and_path",
         sql: include_str!("../migrations/sqlite/0006_findings_by_state_and_path.sql"),
     },
+    Migration {
+        version: 7,
+        name: "finding_counts",
+        sql: include_str!("../migrations/sqlite/0007_finding_counts.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through

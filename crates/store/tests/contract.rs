@@ -612,6 +612,120 @@ mod supervision {
         }
     }
 
+    /// Every finding, counted by unit and state from the rows themselves.
+    async fn recount(s: &dyn casewatch_store::Store) -> Vec<casewatch_store::SummaryRow> {
+        let mut counts: std::collections::BTreeMap<(Option<String>, String), i64> =
+            std::collections::BTreeMap::new();
+        let mut page = 1;
+        loop {
+            let q = casewatch_store::FindingQuery {
+                page,
+                per_page: 200,
+                ..Default::default()
+            };
+            let p = s.list_findings(&q).await.unwrap();
+            for f in &p.items {
+                *counts.entry((f.unit.clone(), f.state.clone())).or_default() += 1;
+            }
+            if p.items.len() < 200 {
+                break;
+            }
+            page += 1;
+        }
+        counts
+            .into_iter()
+            .map(|((unit, state), count)| casewatch_store::SummaryRow { unit, state, count })
+            .collect()
+    }
+
+    /// The dashboard's counts are kept beside the findings (`finding_counts`): after each kind of
+    /// write (ingestion, a retraction, timers, unit registration, re-evaluation, replay) they
+    /// agree with the rows, and the alert list's total agrees with its items.
+    #[tokio::test]
+    async fn counts_follow_every_write_of_findings() {
+        for db in each_backend().await {
+            let s = db.store.as_ref();
+            let check = |step: &'static str| async move {
+                let want = recount(s).await;
+                let got = s.finding_summary(&[], None, None).await.unwrap();
+                assert_eq!(got, want, "{}: after {step}", db.label);
+                for state in ["running", "warning", "overdue", "met"] {
+                    let q = casewatch_store::FindingQuery {
+                        states: vec![state.into()],
+                        page: 1,
+                        per_page: 200,
+                        ..Default::default()
+                    };
+                    let p = s.list_findings(&q).await.unwrap();
+                    assert_eq!(
+                        p.total,
+                        p.items.len() as u64,
+                        "{}: {step}, {state}",
+                        db.label
+                    );
+                }
+                want
+            };
+            s.append(&detained(), t("2026-03-02T10:30:00+08:00"))
+                .await
+                .unwrap();
+            let first = check("ingestion").await;
+            assert!(first.iter().any(|r| r.state == "running"), "{first:?}");
+            let other: Vec<Event> = detained()
+                .iter()
+                .map(|e| {
+                    let mut v: Value = serde_json::from_str(&e.canonical_json()).unwrap();
+                    v["id"] = json!(format!("x{}", e.id.as_str()));
+                    v["case"] = json!("E");
+                    ev(v)
+                })
+                .collect();
+            s.append(&other, t("2026-03-02T10:30:00+08:00"))
+                .await
+                .unwrap();
+            let r = ev(
+                json!({"id":"r1","type":"event.retracted","case":"D","at":"2026-03-02T11:00:00+08:00","data":{"target":"d4","reason":"误录"}}),
+            );
+            s.append(&[r], t("2026-03-02T11:00:00+08:00"))
+                .await
+                .unwrap();
+            check("a retraction").await;
+            s.advance_timers(t("2026-03-03T05:00:00+08:00"))
+                .await
+                .unwrap();
+            let warned = check("the warning instant").await;
+            assert!(warned.iter().any(|r| r.state == "warning"), "{warned:?}");
+            s.advance_timers(t("2026-03-03T12:00:00+08:00"))
+                .await
+                .unwrap();
+            let due = check("the due instant").await;
+            assert!(due.iter().any(|r| r.state == "overdue"), "{due:?}");
+            let unit = casewatch_store::NewUnit {
+                id: "U-1".into(),
+                name: "一所".into(),
+                parent: None,
+                kind: "station".into(),
+            };
+            s.add_unit(&unit).await.unwrap();
+            let under = s.finding_summary(&[], Some("/U-1/"), None).await.unwrap();
+            assert_eq!(under, due, "{}: the subtree holds every finding", db.label);
+            assert!(
+                s.finding_summary(&[], Some("/U-2/"), None)
+                    .await
+                    .unwrap()
+                    .is_empty()
+            );
+            s.reevaluate(t("2026-03-05T00:00:00+08:00"), &|_| {})
+                .await
+                .unwrap();
+            check("re-evaluation").await;
+            s.replay(t("2026-03-05T00:00:00+08:00"), &|_| {})
+                .await
+                .unwrap();
+            check("replay").await;
+        }
+    }
+
     #[tokio::test]
     async fn the_calendar_lives_in_the_database_and_can_be_extended() {
         for db in each_backend().await {
