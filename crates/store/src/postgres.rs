@@ -17,6 +17,8 @@ pub struct PgStore {
     calendar: std::sync::RwLock<Arc<Calendar>>,
     /// The key that signs new audit rows (given at open, or stored in `audit_keys`).
     audit_key: crate::AuditKey,
+    /// Batches waiting for the writer: written together by the next append to take it.
+    pending: std::sync::Mutex<Vec<Pending>>,
     /// Serializes this process's appends to the audit chain; across processes its own advisory
     /// lock does, so that an audited read never waits behind an import.
     audit_write: tokio::sync::Mutex<()>,
@@ -138,6 +140,7 @@ impl PgStore {
             pack,
             calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
             audit_key,
+            pending: std::sync::Mutex::new(Vec::new()),
             audit_write: tokio::sync::Mutex::new(()),
         };
         store.load_calendar().await?;

@@ -140,6 +140,53 @@ impl CountDelta {
     }
 }
 
+/// A batch waiting for the writer (see `append_impl`).
+struct Pending {
+    events: Vec<Event>,
+    /// Each event's canonical JSON and content hash, computed before waiting.
+    bodies: Vec<String>,
+    hashes: Vec<String>,
+    recorded_at: Timestamp,
+    reply: tokio::sync::oneshot::Sender<Result<AppendOutcome, StoreError>>,
+}
+
+/// The batches of one group commit, end to end: `lens` and `ats` give each batch's length and
+/// instant of recording, in arrival order.
+struct Group {
+    events: Vec<Event>,
+    bodies: Vec<String>,
+    hashes: Vec<String>,
+    lens: Vec<usize>,
+    ats: Vec<Timestamp>,
+}
+
+impl Group {
+    /// Whether checking the batches together finds what checking them one after the other
+    /// would: a retraction may name an event of its own or an earlier batch (or the log), but one
+    /// of a later batch would not exist yet when its own batch was checked.
+    fn mergeable(&self) -> bool {
+        let mut batch_of: HashMap<&str, usize> = HashMap::new();
+        let mut b = 0;
+        let mut left = self.lens.first().copied().unwrap_or(0);
+        let mut owner = Vec::with_capacity(self.events.len());
+        for e in &self.events {
+            while left == 0 {
+                b += 1;
+                left = self.lens.get(b).copied().unwrap_or(usize::MAX);
+            }
+            left -= 1;
+            batch_of.entry(e.id.as_str()).or_insert(b);
+            owner.push(b);
+        }
+        self.events.iter().zip(owner).all(|(e, b)| {
+            e.event_type != EventType::EventRetracted
+                || e.data_str("target")
+                    .and_then(|t| batch_of.get(t))
+                    .is_none_or(|tb| *tb <= b)
+        })
+    }
+}
+
 /// Parses a stored event body back into the domain type.
 fn parse_body(seq: i64, body: &str) -> Result<Event, String> {
     let v: serde_json::Value =
@@ -892,6 +939,9 @@ impl StoreImpl {
         Ok((is_new, duplicates, problems))
     }
 
+    /// Appends one batch. Batches that arrive while another is being written wait for the
+    /// writer together and are then written in one transaction (group commit: one commit and one
+    /// pass over the touched cases for all of them), with the outcome each would have had alone.
     async fn append_impl(
         &self,
         batch: &[Event],
@@ -902,32 +952,189 @@ impl StoreImpl {
         }
         let (bodies, hashes): (Vec<String>, Vec<String>) =
             batch.iter().map(Event::canonical_json_and_hash).unzip();
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        self.pending_batches().push(Pending {
+            events: batch.to_vec(),
+            bodies,
+            hashes,
+            recorded_at,
+            reply,
+        });
         let _writer = self.write.lock().await;
-        let mut tx = begin_write(&self.pool).await?;
-
-        let (is_new, duplicates, problems) =
-            Self::check_against_log(&mut tx, batch, &hashes).await?;
-        if !problems.is_empty() {
-            tx.rollback().await?;
-            return Err(StoreError::Rejected(problems));
+        // The writer before us may have taken this batch into its group.
+        match answer.try_recv() {
+            Ok(outcome) => return outcome,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                return Err(StoreError::Interrupted(
+                    "the writer that took this batch stopped before answering".into(),
+                ));
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
         }
+        let group = std::mem::take(&mut *self.pending_batches());
+        self.write_group(group).await;
+        answer.await.unwrap_or_else(|_| {
+            Err(StoreError::Interrupted(
+                "the batch was not answered".into(),
+            ))
+        })
+    }
 
+    /// The queue of batches waiting for the writer.
+    fn pending_batches(&self) -> std::sync::MutexGuard<'_, Vec<Pending>> {
+        self.pending
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes a group of batches in one transaction and answers each. When the transaction
+    /// fails, the first batch gets the error and the others [`StoreError::Interrupted`].
+    async fn write_group(&self, group: Vec<Pending>) {
+        let mut lens = Vec::with_capacity(group.len());
+        let mut ats = Vec::with_capacity(group.len());
+        let mut replies = Vec::with_capacity(group.len());
+        let (mut events, mut bodies, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+        for p in group {
+            lens.push(p.events.len());
+            ats.push(p.recorded_at);
+            replies.push(p.reply);
+            events.extend(p.events);
+            bodies.extend(p.bodies);
+            hashes.extend(p.hashes);
+        }
+        let g = Group {
+            events,
+            bodies,
+            hashes,
+            lens,
+            ats,
+        };
+        match self.write_group_tx(&g).await {
+            Ok(outcomes) => {
+                for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                    // A caller that went away still had its batch stored.
+                    let _ = reply.send(outcome);
+                }
+            }
+            Err(e) => {
+                let message = e.to_string();
+                let mut first = Some(e);
+                for reply in replies {
+                    let err = first
+                        .take()
+                        .unwrap_or_else(|| StoreError::Interrupted(message.clone()));
+                    let _ = reply.send(Err(err));
+                }
+            }
+        }
+    }
+
+    /// The transaction of [`Self::write_group`]: the batches checked together and written as
+    /// one when that is equivalent to writing them one after the other (no problem in any, no
+    /// retraction of an event of a later batch); otherwise one after the other, each checked
+    /// against the log as the earlier ones left it. `Err` only when the transaction fails.
+    async fn write_group_tx(
+        &self,
+        g: &Group,
+    ) -> Result<Vec<Result<AppendOutcome, StoreError>>, StoreError> {
+        let mut tx = begin_write(&self.pool).await?;
+        let at_us: Vec<i64> = g
+            .lens
+            .iter()
+            .zip(&g.ats)
+            .flat_map(|(n, at)| std::iter::repeat_n(to_micros(*at), *n))
+            .collect();
+        if g.lens.len() > 1 && g.mergeable() {
+            let (is_new, _, problems) =
+                Self::check_against_log(&mut tx, &g.events, &g.hashes).await?;
+            if problems.is_empty() {
+                let now = g.ats.iter().copied().max().unwrap_or_else(Timestamp::now);
+                Self::write_events(&mut tx, self, &g.events, &g.bodies, &g.hashes, &is_new, &at_us, now)
+                    .await?;
+                tx.commit().await?;
+                let mut out = Vec::with_capacity(g.lens.len());
+                let mut from = 0;
+                for n in &g.lens {
+                    let range = from..from + n;
+                    from += n;
+                    let new = is_new.get(range.clone()).unwrap_or_default();
+                    let events = g.events.get(range).unwrap_or_default();
+                    let accepted = new.iter().filter(|b| **b).count() as u64;
+                    let cases: HashSet<&str> = events
+                        .iter()
+                        .zip(new)
+                        .filter(|(_, b)| **b)
+                        .map(|(e, _)| e.case.as_str())
+                        .collect();
+                    out.push(Ok(AppendOutcome {
+                        accepted,
+                        duplicates: *n as u64 - accepted,
+                        cases_touched: cases.len() as u64,
+                    }));
+                }
+                return Ok(out);
+            }
+        }
+        let mut out = Vec::with_capacity(g.lens.len());
+        let mut from = 0;
+        for (n, at) in g.lens.iter().zip(&g.ats) {
+            let range = from..from + n;
+            from += n;
+            let (Some(events), Some(bodies), Some(hashes), Some(at_us)) = (
+                g.events.get(range.clone()),
+                g.bodies.get(range.clone()),
+                g.hashes.get(range.clone()),
+                at_us.get(range),
+            ) else {
+                return Err(corrupt("append", "a batch outside its group"));
+            };
+            let (is_new, duplicates, problems) =
+                Self::check_against_log(&mut tx, events, hashes).await?;
+            if !problems.is_empty() {
+                out.push(Err(StoreError::Rejected(problems)));
+                continue;
+            }
+            let touched =
+                Self::write_events(&mut tx, self, events, bodies, hashes, &is_new, at_us, *at)
+                    .await?;
+            out.push(Ok(AppendOutcome {
+                accepted: is_new.iter().filter(|b| **b).count() as u64,
+                duplicates,
+                cases_touched: touched,
+            }));
+        }
+        tx.commit().await?;
+        Ok(out)
+    }
+
+    /// Appends the new ones among `events` (`is_new`) to the log, each recorded at its instant in
+    /// `at_us`, and rebuilds the cases they touch as of `now`. Returns the number of cases.
+    #[expect(clippy::too_many_arguments, reason = "the columns of one batch, each its own slice")]
+    async fn write_events(
+        tx: &mut Transaction<'static, Db>,
+        store: &Self,
+        events: &[Event],
+        bodies: &[String],
+        hashes: &[String],
+        is_new: &[bool],
+        at_us: &[i64],
+        now: Timestamp,
+    ) -> Result<u64, StoreError> {
         let head = sqlx::query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
-            .fetch_optional(&mut *tx)
+            .fetch_optional(&mut **tx)
             .await?;
         let (mut seq, mut prev): (i64, String) = match head {
             Some(row) => (row.try_get(0)?, row.try_get(1)?),
             None => (0, GENESIS.to_owned()),
         };
-        let recorded_at_us = to_micros(recorded_at);
-
-        let fresh: Vec<(&Event, &String, &String)> = batch
+        let fresh: Vec<(&Event, &String, &String, i64)> = events
             .iter()
-            .zip(&hashes)
-            .zip(&bodies)
-            .zip(&is_new)
-            .filter(|(_, new)| **new)
-            .map(|(((e, hash), body), _)| (e, hash, body))
+            .zip(hashes)
+            .zip(bodies)
+            .zip(is_new)
+            .zip(at_us)
+            .filter(|((_, new), _)| **new)
+            .map(|((((e, hash), body), _), at)| (e, hash, body, *at))
             .collect();
         let mut touched: Vec<String> = Vec::new();
         let mut by_case: HashMap<&str, Vec<(i64, &Event)>> = HashMap::new();
@@ -937,9 +1144,9 @@ impl StoreImpl {
                 row_placeholders(chunk.len(), 13)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (e, content_hash, body) in chunk {
+            for (e, content_hash, body, recorded_at_us) in chunk {
                 seq += 1;
-                let hash = link_hash(&prev, seq, recorded_at_us, content_hash);
+                let hash = link_hash(&prev, seq, *recorded_at_us, content_hash);
                 q = q
                     .bind(seq)
                     .bind(e.id.to_string())
@@ -947,7 +1154,7 @@ impl StoreImpl {
                     .bind(e.event_type.to_string())
                     .bind(e.subject.as_ref().map(ToString::to_string))
                     .bind(to_micros(e.at))
-                    .bind(recorded_at_us)
+                    .bind(*recorded_at_us)
                     .bind(e.unit.as_ref().map(ToString::to_string))
                     .bind(e.officer.as_ref().map(ToString::to_string))
                     .bind((*body).clone())
@@ -960,16 +1167,12 @@ impl StoreImpl {
                 }
                 of_case.push((seq, *e));
             }
-            q.execute(&mut *tx).await?;
+            q.execute(&mut **tx).await?;
         }
-        self.rebuild_cases(&mut tx, &touched, recorded_at, "event", &by_case)
+        store
+            .rebuild_cases(tx, &touched, now, "event", &by_case)
             .await?;
-        tx.commit().await?;
-        Ok(AppendOutcome {
-            accepted: fresh.len() as u64,
-            duplicates,
-            cases_touched: touched.len() as u64,
-        })
+        Ok(touched.len() as u64)
     }
 
     async fn verify_impl(

@@ -18,6 +18,8 @@ pub struct SqliteStore {
     calendar: std::sync::RwLock<Arc<Calendar>>,
     /// The key that signs new audit rows (given at open, or stored in `audit_keys`).
     audit_key: crate::AuditKey,
+    /// Batches waiting for the writer: written together by the next append to take it.
+    pending: std::sync::Mutex<Vec<Pending>>,
 }
 
 type Db = Sqlite;
@@ -136,6 +138,7 @@ impl SqliteStore {
             pack,
             calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
             audit_key,
+            pending: std::sync::Mutex::new(Vec::new()),
         };
         store.load_calendar().await?;
         Ok(store)

@@ -35,6 +35,118 @@ async fn each_backend() -> Vec<TestDb> {
     testing::all().await.expect("open test databases")
 }
 
+/// Appends the batches concurrently (4 threads): they queue behind the writer and are written
+/// in groups. Returns each batch's outcome, by position.
+async fn append_concurrently(
+    db: &TestDb,
+    batches: &[Vec<Event>],
+) -> Vec<Result<casewatch_store::AppendOutcome, StoreError>> {
+    let mut set = tokio::task::JoinSet::new();
+    for (i, b) in batches.iter().cloned().enumerate() {
+        let store = std::sync::Arc::clone(&db.store);
+        set.spawn(async move { (i, store.append(&b, now()).await) });
+    }
+    let mut outcomes: Vec<Option<_>> = (0..batches.len()).map(|_| None).collect();
+    while let Some(joined) = set.join_next().await {
+        let (i, r) = joined.unwrap();
+        outcomes[i] = Some(r);
+    }
+    outcomes.into_iter().map(Option::unwrap).collect()
+}
+
+/// Appends that arrive while another is being written are written together (group commit);
+/// each still gets the outcome it would have had alone: a repeat is a no-op, a conflict rejects
+/// its own batch only, a retraction of an event sent in a later batch is refused, and the log
+/// and ledgers are those of appending the accepted batches one by one.
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_appends_are_grouped_with_their_own_outcomes() {
+    for db in each_backend().await {
+        let label = db.label;
+        // Round 1, without problems (the group is checked and written as one): 40 cases and a
+        // repeat of the first.
+        let mut first: Vec<Vec<Event>> = (0..40).map(|i| case_events(&format!("G{i}"))).collect();
+        first.push(case_events("G0"));
+        let outcomes1 = append_concurrently(&db, &first).await;
+        for (i, o) in outcomes1.iter().enumerate().take(40).skip(1) {
+            let o = o
+                .as_ref()
+                .unwrap_or_else(|e| panic!("{label}: batch {i}: {e:?}"));
+            assert_eq!(
+                (o.accepted, o.duplicates, o.cases_touched),
+                (3, 0, 1),
+                "{label}: {i}"
+            );
+        }
+        // The repeat and its original: one stored, one a no-op, in either order.
+        let (a, b) = (
+            outcomes1[0].as_ref().unwrap(),
+            outcomes1[40].as_ref().unwrap(),
+        );
+        assert_eq!(
+            (a.accepted + b.accepted, a.duplicates + b.duplicates),
+            (3, 3),
+            "{label}"
+        );
+
+        // Round 2, with problems (each batch is checked after the ones before it): two new cases,
+        // a retraction of an event of one of them (refused if it is written first), a conflict
+        // with a stored event, and two batches conflicting with each other.
+        let mut second: Vec<Vec<Event>> = vec![case_events("H0"), case_events("H1")];
+        second.push(vec![ev(
+            json!({"id":"H0-r","type":"event.retracted","case":"H0","at":"2026-03-03T09:00:00+08:00","data":{"target":"H0-3","reason":"误录"}}),
+        )]);
+        let other_cause = |id: &str, case: &str, cause: &str| {
+            ev(
+                json!({"id":id,"type":"case.accepted","case":case,"at":"2026-03-01T09:00:00+08:00","unit":"U-2","data":{"kind":"criminal","cause":cause}}),
+            )
+        };
+        second.push(vec![other_cause("G1-1", "G1", "诈骗")]);
+        second.push(vec![other_cause("K-1", "K", "诈骗")]);
+        second.push(vec![other_cause("K-1", "K", "抢劫")]);
+        let outcomes = append_concurrently(&db, &second).await;
+        assert_eq!(outcomes[0].as_ref().unwrap().accepted, 3, "{label}");
+        assert_eq!(outcomes[1].as_ref().unwrap().accepted, 3, "{label}");
+        match &outcomes[2] {
+            Ok(o) => assert_eq!(o.accepted, 1, "{label}"),
+            Err(StoreError::Rejected(p)) => assert_eq!(p[0].error.code, "unknown_target"),
+            Err(e) => panic!("{label}: {e:?}"),
+        }
+        let conflict = |o: &Result<_, StoreError>| matches!(o, Err(StoreError::Rejected(p)) if p[0].error.code == "conflict");
+        assert!(conflict(&outcomes[3]), "{label}: {:?}", outcomes[3]);
+        assert!(
+            conflict(&outcomes[4]) != conflict(&outcomes[5]),
+            "{label}: exactly one of two conflicting batches is stored: {:?}",
+            &outcomes[4..]
+        );
+        assert!(
+            db.store.verify(&|_| {}).await.unwrap().broken.is_none(),
+            "{label}"
+        );
+
+        // The same accepted batches appended one by one give the same log and ledgers.
+        let one_by_one = testing::sqlite().await.unwrap();
+        let mut stored = 0;
+        let rounds = first
+            .iter()
+            .zip(&outcomes1)
+            .chain(second.iter().zip(&outcomes));
+        for (b, o) in rounds {
+            if let Ok(o) = o
+                && o.accepted > 0
+            {
+                one_by_one.store.append(b, now()).await.unwrap();
+                stored += o.accepted;
+            }
+        }
+        assert_eq!(db.store.count_events().await.unwrap(), stored, "{label}");
+        assert_eq!(
+            db.store.dump_ledgers().await.unwrap(),
+            one_by_one.store.dump_ledgers().await.unwrap(),
+            "{label}"
+        );
+    }
+}
+
 #[tokio::test]
 async fn append_is_idempotent_by_id_and_content() {
     for db in each_backend().await {
