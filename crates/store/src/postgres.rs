@@ -19,6 +19,8 @@ pub struct PgStore {
     audit_key: crate::AuditKey,
     /// Batches waiting for the writer: written together by the next append to take it.
     pending: std::sync::Mutex<Vec<Pending>>,
+    /// Audit entries waiting for the audit writer: written together by the next to take it.
+    audit_pending: std::sync::Mutex<Vec<PendingAudit>>,
     /// Serializes this process's appends to the audit chain; across processes its own advisory
     /// lock does, so that an audited read never waits behind an import.
     audit_write: tokio::sync::Mutex<()>,
@@ -141,6 +143,7 @@ impl PgStore {
             calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
             audit_key,
             pending: std::sync::Mutex::new(Vec::new()),
+            audit_pending: std::sync::Mutex::new(Vec::new()),
             audit_write: tokio::sync::Mutex::new(()),
         };
         store.load_calendar().await?;

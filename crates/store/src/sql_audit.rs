@@ -84,6 +84,13 @@ fn check_audit_link(
     }
 }
 
+/// An audit entry waiting for the writer (see `append_audit_impl`), with its canonical details.
+struct PendingAudit {
+    entry: AuditEntry,
+    details: String,
+    reply: tokio::sync::oneshot::Sender<Result<i64, StoreError>>,
+}
+
 impl StoreImpl {
     /// Chooses the key that signs audit rows, at open, and records its public half.
     ///
@@ -140,53 +147,98 @@ impl StoreImpl {
         Ok(key)
     }
 
+    /// Appends one audit row. Entries that arrive while another is being written wait for the
+    /// writer together and are then written in one transaction (group commit), each with its own
+    /// link, hash and signature, in arrival order.
     async fn append_audit_impl(&self, e: &AuditEntry) -> Result<i64, StoreError> {
         check_audit_entry(e)?;
         let details = crate::audit::canonical_json(&e.details);
+        let (reply, mut answer) = tokio::sync::oneshot::channel();
+        self.pending_audit().push(PendingAudit { entry: e.clone(), details, reply });
         let _writer = self.audit_mutex().lock().await;
+        // The writer before us may have taken this entry into its group.
+        match answer.try_recv() {
+            Ok(seq) => return seq,
+            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
+                return Err(StoreError::Interrupted("the writer that took this audit entry stopped before answering".into()));
+            }
+            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        }
+        let group = std::mem::take(&mut *self.pending_audit());
+        let (entries, replies): (Vec<_>, Vec<_>) = group.into_iter().map(|p| ((p.entry, p.details), p.reply)).unzip();
+        match self.write_audit_group(&entries).await {
+            Ok(seqs) => {
+                for (reply, seq) in replies.into_iter().zip(seqs) {
+                    let _ = reply.send(Ok(seq));
+                }
+            }
+            Err(err) => {
+                let message = err.to_string();
+                let mut first = Some(err);
+                for reply in replies {
+                    let _ = reply.send(Err(first.take().unwrap_or_else(|| StoreError::Interrupted(message.clone()))));
+                }
+            }
+        }
+        answer.await.unwrap_or_else(|_| Err(StoreError::Interrupted("the audit entry was not answered".into())))
+    }
+
+    /// The queue of audit entries waiting for the writer.
+    fn pending_audit(&self) -> std::sync::MutexGuard<'_, Vec<PendingAudit>> {
+        self.audit_pending.lock().unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// Writes audit entries (each with its canonical details) in one transaction; their seqs.
+    async fn write_audit_group(&self, entries: &[(AuditEntry, String)]) -> Result<Vec<i64>, StoreError> {
         let mut tx = begin_audit_write(&self.pool).await?;
         let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
-        let (last_seq, prev_hash): (i64, String) = match head {
+        let (mut last_seq, mut prev_hash): (i64, String) = match head {
             Some(row) => (row.try_get(0)?, row.try_get(1)?),
             None => (0, crate::audit::GENESIS.to_owned()),
         };
-        let mut row = AuditRow {
-            seq: last_seq + 1,
-            at_us: to_micros(e.at),
-            actor: e.actor.clone(),
-            actor_kind: e.actor_kind.clone(),
-            source: e.source.clone(),
-            action: e.action.clone(),
-            target: e.target.clone(),
-            outcome: e.outcome.clone(),
-            details: e.details.clone(),
-            prev_hash,
-            hash: String::new(),
-            signature: String::new(),
-            key_id: self.audit_key.key_id(),
-        };
-        row.hash = crate::audit::entry_hash(&row);
-        row.signature = self.audit_key.sign_hash(&row.hash)?;
-        sqlx::query(AssertSqlSafe(format!(
-            "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-        )))
-        .bind(row.seq)
-        .bind(row.at_us)
-        .bind(row.actor)
-        .bind(row.actor_kind)
-        .bind(row.source)
-        .bind(row.action)
-        .bind(row.target)
-        .bind(row.outcome)
-        .bind(details)
-        .bind(row.prev_hash)
-        .bind(row.hash)
-        .bind(row.signature)
-        .bind(row.key_id)
-        .execute(&mut *tx)
-        .await?;
+        let mut seqs = Vec::with_capacity(entries.len());
+        for (e, details) in entries {
+            let mut row = AuditRow {
+                seq: last_seq + 1,
+                at_us: to_micros(e.at),
+                actor: e.actor.clone(),
+                actor_kind: e.actor_kind.clone(),
+                source: e.source.clone(),
+                action: e.action.clone(),
+                target: e.target.clone(),
+                outcome: e.outcome.clone(),
+                details: e.details.clone(),
+                prev_hash: prev_hash.clone(),
+                hash: String::new(),
+                signature: String::new(),
+                key_id: self.audit_key.key_id(),
+            };
+            row.hash = crate::audit::entry_hash(&row);
+            row.signature = self.audit_key.sign_hash(&row.hash)?;
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
+            )))
+            .bind(row.seq)
+            .bind(row.at_us)
+            .bind(row.actor)
+            .bind(row.actor_kind)
+            .bind(row.source)
+            .bind(row.action)
+            .bind(row.target)
+            .bind(row.outcome)
+            .bind(details.clone())
+            .bind(row.prev_hash)
+            .bind(row.hash.clone())
+            .bind(row.signature)
+            .bind(row.key_id)
+            .execute(&mut *tx)
+            .await?;
+            last_seq = row.seq;
+            prev_hash = row.hash;
+            seqs.push(row.seq);
+        }
         tx.commit().await?;
-        Ok(row.seq)
+        Ok(seqs)
     }
 
     async fn list_audit_impl(&self, query: &AuditQuery) -> Result<Page<AuditRow>, StoreError> {

@@ -20,6 +20,8 @@ pub struct SqliteStore {
     audit_key: crate::AuditKey,
     /// Batches waiting for the writer: written together by the next append to take it.
     pending: std::sync::Mutex<Vec<Pending>>,
+    /// Audit entries waiting for the audit writer: written together by the next to take it.
+    audit_pending: std::sync::Mutex<Vec<PendingAudit>>,
 }
 
 type Db = Sqlite;
@@ -139,6 +141,7 @@ impl SqliteStore {
             calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
             audit_key,
             pending: std::sync::Mutex::new(Vec::new()),
+            audit_pending: std::sync::Mutex::new(Vec::new()),
         };
         store.load_calendar().await?;
         Ok(store)
