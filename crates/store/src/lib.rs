@@ -6,6 +6,7 @@
 //! validated domain types ([`casewatch_core::Event`]) and returns plain data; it knows nothing of
 //! HTTP. Both backends run the same contract tests (`tests/contract.rs`, `tests/identity.rs`).
 
+use std::collections::HashMap;
 use std::sync::Arc;
 
 use casewatch_core::{CaseLedger, Event};
@@ -63,9 +64,12 @@ pub trait Store: Send + Sync {
     /// The ledger of one case, `None` if no event names it.
     async fn get_case(&self, case_id: &str) -> Result<Option<CaseLedger>, StoreError>;
 
-    /// The owning unit of a case: `None` if no event names the case, `Some(None)` if the case
-    /// has no unit.
-    async fn case_unit(&self, case_id: &str) -> Result<Option<Option<String>>, StoreError>;
+    /// The owning unit of each stored case among `case_ids` (`None` if the case has no unit);
+    /// a case no event names is absent. One query per 500 ids.
+    async fn case_units(
+        &self,
+        case_ids: &[String],
+    ) -> Result<HashMap<String, Option<String>>, StoreError>;
 
     /// Every stored event of a case, in order of `at` then arrival (the timeline).
     async fn case_events(&self, case_id: &str) -> Result<Vec<StoredEvent>, StoreError>;

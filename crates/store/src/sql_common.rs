@@ -2309,15 +2309,25 @@ impl Store for StoreImpl {
         self.get_case_impl(case_id).await
     }
 
-    async fn case_unit(&self, case_id: &str) -> Result<Option<Option<String>>, StoreError> {
-        let row = sqlx::query("SELECT unit FROM cases WHERE case_id = $1")
-            .bind(case_id.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-        Ok(match row {
-            Some(r) => Some(r.try_get(0)?),
-            None => None,
-        })
+    async fn case_units(
+        &self,
+        case_ids: &[String],
+    ) -> Result<HashMap<String, Option<String>>, StoreError> {
+        let mut out = HashMap::new();
+        for chunk in case_ids.chunks(LOOKUP_CHUNK) {
+            let sql = format!(
+                "SELECT case_id, unit FROM cases WHERE case_id IN ({})",
+                placeholders(1, chunk.len())
+            );
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                out.insert(r.try_get(0)?, r.try_get(1)?);
+            }
+        }
+        Ok(out)
     }
 
     async fn case_events(&self, case_id: &str) -> Result<Vec<StoredEvent>, StoreError> {

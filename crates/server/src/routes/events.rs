@@ -243,6 +243,15 @@ async fn check_scope(
     };
     let mut paths: HashMap<String, Option<UnitPath>> = HashMap::new();
     let mut case_units: HashMap<String, Option<String>> = HashMap::new();
+    // The stored units of the cases whose events name none, in one query.
+    let unnamed: Vec<String> = events
+        .iter()
+        .filter(|e| e.unit.is_none())
+        .map(|e| e.case.to_string())
+        .collect::<std::collections::BTreeSet<_>>()
+        .into_iter()
+        .collect();
+    let stored_units = app.store.case_units(&unnamed).await?;
     let mut problems = Vec::new();
     for (index, e) in events.iter().enumerate() {
         let line = raw.get(index).and_then(|r| r.line);
@@ -255,7 +264,7 @@ async fn check_scope(
             }
             None => {
                 if !case_units.contains_key(&case) {
-                    let stored = app.store.case_unit(&case).await?.flatten();
+                    let stored = stored_units.get(&case).cloned().flatten();
                     case_units.insert(case.clone(), stored);
                 }
                 case_units.get(&case).cloned().flatten()
