@@ -24,25 +24,32 @@ pub async fn run(
     notices: crate::live::Notices,
 ) {
     loop {
+        // Only a pass with something due writes: ingestion wakes the timer after every batch
+        // (it may have added an earlier instant), and a write transaction per wake would queue
+        // in front of the next batches.
+        let mut next = store.next_wakeup().await;
         let now = clock.now();
-        match store.advance_timers(now).await {
-            Ok(out) if out.transitioned > 0 || out.cases_reevaluated > 0 => {
-                tracing::info!(
-                    transitioned = out.transitioned,
-                    cases = out.cases_reevaluated,
-                    "timers advanced"
-                );
-                crate::live::changed(
-                    &notices,
-                    "timer",
-                    out.transitioned + out.cases_reevaluated,
-                    now,
-                );
+        if next.as_ref().map_or(true, |n| n.is_some_and(|t| t <= now)) {
+            match store.advance_timers(now).await {
+                Ok(out) if out.transitioned > 0 || out.cases_reevaluated > 0 => {
+                    tracing::info!(
+                        transitioned = out.transitioned,
+                        cases = out.cases_reevaluated,
+                        "timers advanced"
+                    );
+                    crate::live::changed(
+                        &notices,
+                        "timer",
+                        out.transitioned + out.cases_reevaluated,
+                        now,
+                    );
+                }
+                Ok(_) => {}
+                Err(e) => tracing::error!(error = %e, "advancing timers failed; retrying"),
             }
-            Ok(_) => {}
-            Err(e) => tracing::error!(error = %e, "advancing timers failed; retrying"),
+            next = store.next_wakeup().await;
         }
-        let sleep = match store.next_wakeup().await {
+        let sleep = match next {
             Ok(Some(next)) => {
                 let ms = (next.as_millisecond() - clock.now().as_millisecond()).max(0);
                 Some(Duration::from_millis(u64::try_from(ms).unwrap_or(0)).min(MAX_SLEEP))
