@@ -1725,6 +1725,23 @@ impl StoreImpl {
         let total: i64 = count.fetch_one(&self.pool).await?.try_get(0)?;
         let per_page = query.per_page.clamp(1, 200);
         let page = query.page.max(1);
+        let offset = i64::from(page - 1) * i64::from(per_page);
+        if counted && query.rule.is_none() && query.unit.is_none() {
+            let pairs = self
+                .alert_pairs(&where_sql, &binds, offset + i64::from(per_page))
+                .await?;
+            if let Some(pairs) = pairs {
+                let items = self
+                    .list_by_pairs(&pairs, offset, i64::from(per_page))
+                    .await?;
+                return Ok(Page {
+                    items,
+                    total: u64::try_from(total).unwrap_or(0),
+                    page,
+                    per_page,
+                });
+            }
+        }
         // A deferred join: the page's keys are chosen and sorted from the covering index
         // (`findings_state_path`, or another whose columns suffice) and only that page's rows are
         // read, instead of sorting every matching row with its explanation.
@@ -1763,6 +1780,93 @@ impl StoreImpl {
             page,
             per_page,
         })
+    }
+
+    /// The (state, unit path) pairs holding the findings a list filtered by state and subtree or
+    /// scope alone (`where_sql` over `finding_counts`) can show, when walking each pair's keys in
+    /// due order beats sorting them all: at most 64 pairs, every path registered (a finding of
+    /// an unregistered unit has no path to walk) and a page no deeper than 1,000 rows.
+    async fn alert_pairs(
+        &self,
+        where_sql: &str,
+        binds: &[(Option<String>, Option<i64>)],
+        depth: i64,
+    ) -> Result<Option<Vec<(String, String)>>, StoreError> {
+        if where_sql.is_empty() || depth > 1000 {
+            return Ok(None);
+        }
+        let mut q = sqlx::query(AssertSqlSafe(format!(
+            "SELECT state, unit_path FROM finding_counts {where_sql} GROUP BY state, unit_path HAVING SUM(n) > 0"
+        )));
+        for (s, i) in binds {
+            q = match (s, i) {
+                (Some(s), _) => q.bind(s.clone()),
+                (None, i) => q.bind(*i),
+            };
+        }
+        let mut pairs = Vec::new();
+        for r in q.fetch_all(&self.pool).await? {
+            let (state, path): (String, String) = (r.try_get(0)?, r.try_get(1)?);
+            if path.is_empty() || pairs.len() == 64 {
+                return Ok(None);
+            }
+            pairs.push((state, path));
+        }
+        Ok(Some(pairs))
+    }
+
+    /// One page of the findings of the given (state, unit path) pairs sorted by due: the first
+    /// `offset + limit` keys of each pair in index order (`findings_state_path`: within a pair the
+    /// unit is fixed, so its order is the list's), merged and cut to the page. Findings without
+    /// a due come last, as in the list.
+    async fn list_by_pairs(
+        &self,
+        pairs: &[(String, String)],
+        offset: i64,
+        limit: i64,
+    ) -> Result<Vec<FindingRow>, StoreError> {
+        if pairs.is_empty() {
+            return Ok(Vec::new());
+        }
+        let depth = offset + limit;
+        let mut parts = Vec::with_capacity(pairs.len() * 2);
+        let mut n = 0;
+        for _ in pairs {
+            for (cond, order) in [
+                ("due_us IS NOT NULL", "due_us, unit, case_id, rule, subject, ref"),
+                ("due_us IS NULL", "unit, case_id, rule, subject, ref"),
+            ] {
+                let (s, p) = (param(n + 1), param(n + 2));
+                n += 2;
+                parts.push(format!(
+                    "SELECT * FROM (SELECT case_id, rule, subject, ref, due_us FROM findings \
+                     WHERE state = {s} AND unit_path = {p} AND {cond} ORDER BY {order} LIMIT {depth}) b{n}"
+                ));
+            }
+        }
+        let columns: Vec<String> = FINDING_COLUMNS
+            .split(", ")
+            .map(|c| format!("f.{c}"))
+            .collect();
+        let sql = format!(
+            "SELECT {} FROM findings f JOIN ({}) k \
+             ON f.case_id = k.case_id AND f.rule = k.rule AND f.subject = k.subject AND f.ref = k.ref \
+             ORDER BY CASE WHEN k.due_us IS NULL THEN 1 ELSE 0 END, k.due_us, k.case_id, k.rule, k.subject, k.ref \
+             LIMIT {limit} OFFSET {offset}",
+            columns.join(", "),
+            parts.join(" UNION ALL ")
+        );
+        let mut q = sqlx::query(AssertSqlSafe(sql));
+        for (state, path) in pairs {
+            for _ in 0..2 {
+                q = q.bind(state.clone()).bind(path.clone());
+            }
+        }
+        let rows = q.fetch_all(&self.pool).await?;
+        Ok(rows
+            .iter()
+            .map(finding_row)
+            .collect::<Result<Vec<_>, _>>()?)
     }
 
     async fn case_findings_impl(&self, case_id: &str) -> Result<Vec<FindingRow>, StoreError> {

@@ -247,3 +247,123 @@ async fn case_histories_stay_within_the_scope_page_by_page() {
         assert!(none.is_empty());
     }
 }
+
+/// The alert list of a subtree (or a scope) filtered by state walks each unit's keys in due
+/// order and merges them; every page is held equal to a model: all findings read at once,
+/// filtered by state and unit path, sorted by due (none last) then key, and cut into pages.
+#[tokio::test]
+async fn alert_pages_agree_with_a_sorted_model() {
+    for db in testing::all().await.unwrap() {
+        tree(&db).await;
+        // Detentions at three instants in five units, so that dues tie across cases and units.
+        let units = ["PA", "PB", "FJ", "SJ", "OTHER"];
+        for i in 0..15 {
+            let unit = units[i % units.len()];
+            let hour = 8 + (i % 3);
+            let case = format!("C{i:02}");
+            let events: Vec<Event> = [
+                json!({"id":format!("{case}-1"),"type":"case.accepted","case":case,"at":"2026-03-01T09:00:00+08:00","unit":unit,"data":{"kind":"criminal","cause":"盗窃"}}),
+                json!({"id":format!("{case}-2"),"type":"person.registered","case":case,"subject":"P1","at":"2026-03-01T15:05:00+08:00","data":{"role":"suspect","name":"王某"}}),
+                json!({"id":format!("{case}-3"),"type":"detention.started","case":case,"subject":"P1","at":format!("2026-03-02T{hour:02}:00:00+08:00")}),
+            ]
+            .iter()
+            .map(|v| Event::parse(v, ParseOptions { now: None }).unwrap())
+            .collect();
+            db.store
+                .append(&events, t("2026-03-02T12:00:00+08:00"))
+                .await
+                .unwrap();
+        }
+        // 18 h after 08:00 and 09:00, not 10:00: some clocks warn, the rest run.
+        db.store
+            .advance_timers(t("2026-03-03T03:30:00+08:00"))
+            .await
+            .unwrap();
+        let path_of = |unit: &str| match unit {
+            "SJ" => "/SJ/",
+            "FJ" => "/SJ/FJ/",
+            "PA" => "/SJ/FJ/PA/",
+            "PB" => "/SJ/PB/",
+            _ => "/OTHER/",
+        };
+        let everything = db
+            .store
+            .list_findings(&FindingQuery {
+                page: 1,
+                per_page: 200,
+                ..FindingQuery::default()
+            })
+            .await
+            .unwrap()
+            .items;
+        assert!(
+            everything.iter().any(|f| f.state == "warning"),
+            "{}",
+            db.label
+        );
+        assert!(
+            everything.iter().any(|f| f.state == "running"),
+            "{}",
+            db.label
+        );
+        let states_sets: [&[&str]; 3] = [&["warning"], &["running", "warning"], &[]];
+        for under in ["/SJ/", "/SJ/FJ/", "/OTHER/"] {
+            for states in states_sets {
+                let mut want: Vec<_> = everything
+                    .iter()
+                    .filter(|f| states.is_empty() || states.contains(&f.state.as_str()))
+                    .filter(|f| path_of(f.unit.as_deref().unwrap_or_default()).starts_with(under))
+                    .collect();
+                want.sort_by_key(|f| {
+                    (
+                        f.due_us.is_none(),
+                        f.due_us,
+                        f.case_id.clone(),
+                        f.rule.clone(),
+                        f.subject.clone(),
+                        f.reference.clone(),
+                    )
+                });
+                for per_page in [1u32, 4, 7, 50] {
+                    for page in 1..=(want.len() as u32 / per_page + 2) {
+                        for scoped in [false, true] {
+                            let q = FindingQuery {
+                                states: states.iter().map(|s| (*s).to_owned()).collect(),
+                                unit_under: (!scoped).then(|| under.to_owned()),
+                                scope: scoped.then(|| Scope::Within {
+                                    subtrees: vec![path(under)],
+                                    units: vec![],
+                                }),
+                                page,
+                                per_page,
+                                ..FindingQuery::default()
+                            };
+                            let got = db.store.list_findings(&q).await.unwrap();
+                            let keys = |f: &casewatch_store::FindingRow| {
+                                (
+                                    f.case_id.clone(),
+                                    f.rule.clone(),
+                                    f.subject.clone(),
+                                    f.reference.clone(),
+                                )
+                            };
+                            let want_page: Vec<_> = want
+                                .iter()
+                                .skip(((page - 1) * per_page) as usize)
+                                .take(per_page as usize)
+                                .map(|f| keys(f))
+                                .collect();
+                            let got_page: Vec<_> = got.items.iter().map(keys).collect();
+                            assert_eq!(
+                                got_page, want_page,
+                                "{}: under {under}, states {states:?}, page {page} of {per_page}, scoped {scoped}",
+                                db.label
+                            );
+                            assert_eq!(got.total, want.len() as u64, "{}", db.label);
+                        }
+                    }
+                }
+            }
+        }
+    }
+}
