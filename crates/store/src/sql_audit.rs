@@ -156,31 +156,14 @@ impl StoreImpl {
         let (reply, mut answer) = tokio::sync::oneshot::channel();
         self.pending_audit().push(PendingAudit { entry: e.clone(), details, reply });
         let _writer = self.audit_mutex().lock().await;
-        // The writer before us may have taken this entry into its group.
-        match answer.try_recv() {
-            Ok(seq) => return seq,
-            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                return Err(StoreError::Interrupted("the writer that took this audit entry stopped before answering".into()));
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        if let Some(seq) = answered(&mut answer) {
+            return seq;
         }
         let group = std::mem::take(&mut *self.pending_audit());
         let (entries, replies): (Vec<_>, Vec<_>) = group.into_iter().map(|p| ((p.entry, p.details), p.reply)).unzip();
-        match self.write_audit_group(&entries).await {
-            Ok(seqs) => {
-                for (reply, seq) in replies.into_iter().zip(seqs) {
-                    let _ = reply.send(Ok(seq));
-                }
-            }
-            Err(err) => {
-                let message = err.to_string();
-                let mut first = Some(err);
-                for reply in replies {
-                    let _ = reply.send(Err(first.take().unwrap_or_else(|| StoreError::Interrupted(message.clone()))));
-                }
-            }
-        }
-        answer.await.unwrap_or_else(|_| Err(StoreError::Interrupted("the audit entry was not answered".into())))
+        let written = self.write_audit_group(&entries).await.map(|seqs| seqs.into_iter().map(Ok).collect());
+        answer_group(replies, written);
+        unanswered(answer).await
     }
 
     /// The queue of audit entries waiting for the writer.

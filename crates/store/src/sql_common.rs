@@ -187,6 +187,55 @@ impl Group {
     }
 }
 
+/// After waiting for the writer: the answer of an earlier writer that took this request into its
+/// group, if there was one (`None`: this caller writes the group).
+fn answered<T>(
+    answer: &mut tokio::sync::oneshot::Receiver<Result<T, StoreError>>,
+) -> Option<Result<T, StoreError>> {
+    match answer.try_recv() {
+        Ok(outcome) => Some(outcome),
+        Err(tokio::sync::oneshot::error::TryRecvError::Closed) => Some(Err(
+            StoreError::Interrupted("the writer that took this request stopped before answering".into()),
+        )),
+        Err(tokio::sync::oneshot::error::TryRecvError::Empty) => None,
+    }
+}
+
+/// The answer to this caller's own request, once it has written the group holding it.
+async fn unanswered<T>(
+    answer: tokio::sync::oneshot::Receiver<Result<T, StoreError>>,
+) -> Result<T, StoreError> {
+    answer
+        .await
+        .unwrap_or_else(|_| Err(StoreError::Interrupted("the request was not answered".into())))
+}
+
+/// Answers each request of a group with its outcome; when the group's transaction failed, the
+/// first gets the error and the others [`StoreError::Interrupted`] (nothing of theirs stored).
+/// A caller that went away is not answered (what it asked for was done all the same).
+fn answer_group<T>(
+    replies: Vec<tokio::sync::oneshot::Sender<Result<T, StoreError>>>,
+    written: Result<Vec<Result<T, StoreError>>, StoreError>,
+) {
+    match written {
+        Ok(outcomes) => {
+            for (reply, outcome) in replies.into_iter().zip(outcomes) {
+                let _ = reply.send(outcome);
+            }
+        }
+        Err(e) => {
+            let message = e.to_string();
+            let mut first = Some(e);
+            for reply in replies {
+                let err = first
+                    .take()
+                    .unwrap_or_else(|| StoreError::Interrupted(message.clone()));
+                let _ = reply.send(Err(err));
+            }
+        }
+    }
+}
+
 /// Parses a stored event body back into the domain type.
 fn parse_body(seq: i64, body: &str) -> Result<Event, String> {
     let v: serde_json::Value =
@@ -961,23 +1010,12 @@ impl StoreImpl {
             reply,
         });
         let _writer = self.write.lock().await;
-        // The writer before us may have taken this batch into its group.
-        match answer.try_recv() {
-            Ok(outcome) => return outcome,
-            Err(tokio::sync::oneshot::error::TryRecvError::Closed) => {
-                return Err(StoreError::Interrupted(
-                    "the writer that took this batch stopped before answering".into(),
-                ));
-            }
-            Err(tokio::sync::oneshot::error::TryRecvError::Empty) => {}
+        if let Some(outcome) = answered(&mut answer) {
+            return outcome;
         }
         let group = std::mem::take(&mut *self.pending_batches());
         self.write_group(group).await;
-        answer.await.unwrap_or_else(|_| {
-            Err(StoreError::Interrupted(
-                "the batch was not answered".into(),
-            ))
-        })
+        unanswered(answer).await
     }
 
     /// The queue of batches waiting for the writer.
@@ -1009,24 +1047,7 @@ impl StoreImpl {
             lens,
             ats,
         };
-        match self.write_group_tx(&g).await {
-            Ok(outcomes) => {
-                for (reply, outcome) in replies.into_iter().zip(outcomes) {
-                    // A caller that went away still had its batch stored.
-                    let _ = reply.send(outcome);
-                }
-            }
-            Err(e) => {
-                let message = e.to_string();
-                let mut first = Some(e);
-                for reply in replies {
-                    let err = first
-                        .take()
-                        .unwrap_or_else(|| StoreError::Interrupted(message.clone()));
-                    let _ = reply.send(Err(err));
-                }
-            }
-        }
+        answer_group(replies, self.write_group_tx(&g).await);
     }
 
     /// The transaction of [`Self::write_group`]: the batches checked together and written as
@@ -1047,9 +1068,9 @@ impl StoreImpl {
         if g.lens.len() > 1 && g.mergeable() {
             let (is_new, _, problems) =
                 Self::check_against_log(&mut tx, &g.events, &g.hashes).await?;
-            if problems.is_empty() {
-                let now = g.ats.iter().copied().max().unwrap_or_else(Timestamp::now);
-                Self::write_events(&mut tx, self, &g.events, &g.bodies, &g.hashes, &is_new, &at_us, now)
+            // The group is evaluated as of its latest batch (a group has at least two).
+            if let (true, Some(now)) = (problems.is_empty(), g.ats.iter().copied().max()) {
+                self.write_events(&mut tx, &g.events, &g.bodies, &g.hashes, &is_new, &at_us, now)
                     .await?;
                 tx.commit().await?;
                 let mut out = Vec::with_capacity(g.lens.len());
@@ -1094,9 +1115,9 @@ impl StoreImpl {
                 out.push(Err(StoreError::Rejected(problems)));
                 continue;
             }
-            let touched =
-                Self::write_events(&mut tx, self, events, bodies, hashes, &is_new, at_us, *at)
-                    .await?;
+            let touched = self
+                .write_events(&mut tx, events, bodies, hashes, &is_new, at_us, *at)
+                .await?;
             out.push(Ok(AppendOutcome {
                 accepted: is_new.iter().filter(|b| **b).count() as u64,
                 duplicates,
@@ -1111,8 +1132,8 @@ impl StoreImpl {
     /// `at_us`, and rebuilds the cases they touch as of `now`. Returns the number of cases.
     #[expect(clippy::too_many_arguments, reason = "the columns of one batch, each its own slice")]
     async fn write_events(
+        &self,
         tx: &mut Transaction<'static, Db>,
-        store: &Self,
         events: &[Event],
         bodies: &[String],
         hashes: &[String],
@@ -1169,8 +1190,7 @@ impl StoreImpl {
             }
             q.execute(&mut **tx).await?;
         }
-        store
-            .rebuild_cases(tx, &touched, now, "event", &by_case)
+        self.rebuild_cases(tx, &touched, now, "event", &by_case)
             .await?;
         Ok(touched.len() as u64)
     }

@@ -484,6 +484,13 @@ mod supervision {
         ]
     }
 
+    /// Retracts the detention `d4` of [`detained`] at 11:00.
+    fn retract_d4() -> Event {
+        ev(
+            json!({"id":"r1","type":"event.retracted","case":"D","at":"2026-03-02T11:00:00+08:00","data":{"target":"d4","reason":"误录"}}),
+        )
+    }
+
     /// Runs one statement on the test database behind the store's back; `$1`, if present, is
     /// bound to a damaged binary history.
     async fn execute(db: &TestDb, sql: &'static str) {
@@ -659,10 +666,7 @@ mod supervision {
             s.append(&detained(), t("2026-03-02T10:30:00+08:00"))
                 .await
                 .unwrap();
-            let r = ev(
-                json!({"id":"r1","type":"event.retracted","case":"D","at":"2026-03-02T11:00:00+08:00","data":{"target":"d4","reason":"误录"}}),
-            );
-            s.append(&[r], t("2026-03-02T11:00:00+08:00"))
+            s.append(&[retract_d4()], t("2026-03-02T11:00:00+08:00"))
                 .await
                 .unwrap();
             let rows = s.case_findings("D").await.unwrap();
@@ -795,10 +799,7 @@ mod supervision {
             s.append(&other, t("2026-03-02T10:30:00+08:00"))
                 .await
                 .unwrap();
-            let r = ev(
-                json!({"id":"r1","type":"event.retracted","case":"D","at":"2026-03-02T11:00:00+08:00","data":{"target":"d4","reason":"误录"}}),
-            );
-            s.append(&[r], t("2026-03-02T11:00:00+08:00"))
+            s.append(&[retract_d4()], t("2026-03-02T11:00:00+08:00"))
                 .await
                 .unwrap();
             check("a retraction").await;
