@@ -63,9 +63,22 @@ impl Types {
     }
 }
 
+/// How many decisions [`Authorizer`] remembers; when full, it forgets them all and starts over.
+/// A bureau has a few hundred units and a few dozen kinds of principal, so in practice the
+/// memo holds every decision the server ever makes.
+const MEMO_CAPACITY: usize = 16_384;
+
+/// What a decision depends on: the whole principal (id included), the action and the resource.
+type MemoKey = (Principal, Action, Resource);
+
 /// Decides requests against a validated Cedar schema and policy set.
 ///
 /// Build one at start-up ([`Authorizer::standard`]) and share it: deciding takes `&self`.
+///
+/// A decision is a pure function of the policies (fixed for the authorizer's life) and of the
+/// request, so decisions are memoized: building a Cedar request with its entities and
+/// evaluating it costs tens of microseconds, and ingestion asks once for every unit of every
+/// batch. Errors are not memoized.
 pub struct Authorizer {
     /// The schema; requests and entities are checked against it too.
     schema: Schema,
@@ -74,6 +87,7 @@ pub struct Authorizer {
     /// Cedar's evaluator (stateless).
     cedar: cedar_policy::Authorizer,
     types: Types,
+    memo: std::sync::Mutex<HashMap<MemoKey, Decision>>,
 }
 
 impl std::fmt::Debug for Authorizer {
@@ -131,6 +145,7 @@ impl Authorizer {
             policies,
             cedar: cedar_policy::Authorizer::new(),
             types: Types::new()?,
+            memo: std::sync::Mutex::new(HashMap::new()),
         })
     }
 
@@ -159,6 +174,34 @@ impl Authorizer {
     /// global resource for [`Action::ReadCase`] …), or Cedar refusing the request or failing
     /// to evaluate a policy. The server should treat an error as a denial and log it.
     pub fn decide(
+        &self,
+        principal: &Principal,
+        action: Action,
+        resource: &Resource,
+    ) -> Result<Decision, AuthzError> {
+        let key = (principal.clone(), action, resource.clone());
+        if let Some(d) = self.memo().get(&key) {
+            return Ok(d.clone());
+        }
+        let decision = self.decide_uncached(principal, action, resource)?;
+        let mut memo = self.memo();
+        if memo.len() >= MEMO_CAPACITY {
+            memo.clear();
+        }
+        memo.insert(key, decision.clone());
+        Ok(decision)
+    }
+
+    /// The memo of decisions (a poisoned lock only means a panic elsewhere while it was held;
+    /// the map is still consistent, as every insert is a single call).
+    fn memo(&self) -> std::sync::MutexGuard<'_, HashMap<MemoKey, Decision>> {
+        self.memo
+            .lock()
+            .unwrap_or_else(std::sync::PoisonError::into_inner)
+    }
+
+    /// [`Authorizer::decide`] without the memo: asks Cedar.
+    pub fn decide_uncached(
         &self,
         principal: &Principal,
         action: Action,

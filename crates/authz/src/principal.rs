@@ -5,7 +5,7 @@ use std::collections::BTreeSet;
 use crate::{Role, UnitPath};
 
 /// Who asks: a signed-in user or an API token, as the server authenticated it.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub struct Principal {
     /// The user's 警号, or the token's id. Only named in decisions' diagnostics; no policy
     /// depends on it.
@@ -19,7 +19,7 @@ pub struct Principal {
 }
 
 /// Whether a principal is a person or a machine client.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum PrincipalKind {
     /// A person signed in with a session.
     User,
@@ -70,7 +70,7 @@ impl Principal {
 
 /// What an action applies to. Every decision on case data depends only on the unit that owns
 /// the data, so a resource is that unit, or the system as a whole.
-#[derive(Debug, Clone, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq, Hash)]
 pub enum Resource {
     /// Data owned by a unit: a case (or its findings, property, persons) handled by the unit;
     /// the unit itself for events, users, tokens, dashboards, audit records. See each

@@ -95,6 +95,28 @@ proptest! {
     }
 }
 
+proptest! {
+    #![proptest_config(ProptestConfig { cases: 100, ..ProptestConfig::default() })]
+
+    /// Remembered decisions are Cedar's: asked twice (the second answer from the memo), every
+    /// decision equals one asked of Cedar directly, errors included.
+    #[test]
+    fn memoized_decisions_are_cedars((units, p) in tree_and_principal()) {
+        let authz = standard();
+        let mut resources: Vec<Resource> = units.iter().cloned().map(Resource::OwnedBy).collect();
+        resources.push(Resource::Global);
+        for a in Action::ALL {
+            for r in &resources {
+                let cedar = authz.decide_uncached(&p, a, r).map_err(|e| e.to_string());
+                for time in ["first", "second"] {
+                    let memo = authz.decide(&p, a, r).map_err(|e| e.to_string());
+                    prop_assert_eq!(&memo, &cedar, "{} on {:?}, {} time", a, r, time);
+                }
+            }
+        }
+    }
+}
+
 /// One authorizer for the whole test binary: loading validates every policy.
 fn standard() -> &'static Authorizer {
     static AUTHZ: std::sync::OnceLock<Authorizer> = std::sync::OnceLock::new();
