@@ -160,6 +160,9 @@ impl PgStore {
         &self.audit_write
     }
 
+    /// Called after a write transaction commits; PostgreSQL checkpoints by itself.
+    fn wrote(&self) {}
+
     /// Identity writes need no process-wide queue on PostgreSQL.
     fn identity_mutex(&self) -> Option<&tokio::sync::Mutex<()>> {
         None

@@ -221,6 +221,7 @@ impl StoreImpl {
             seqs.push(row.seq);
         }
         tx.commit().await?;
+        self.wrote();
         Ok(seqs)
     }
 

@@ -106,6 +106,7 @@ impl crate::bench::BenchStore for StoreImpl {
             q.execute(&mut *tx).await?;
         }
         tx.commit().await?;
+        self.wrote();
         Ok(())
     }
 
@@ -133,6 +134,7 @@ impl crate::bench::BenchStore for StoreImpl {
         .execute(&mut *tx)
         .await?;
         tx.commit().await?;
+        self.wrote();
         Ok(())
     }
 

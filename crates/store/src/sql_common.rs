@@ -1047,7 +1047,11 @@ impl StoreImpl {
             lens,
             ats,
         };
-        answer_group(replies, self.write_group_tx(&g).await);
+        let outcome = self.write_group_tx(&g).await;
+        if outcome.is_ok() {
+            self.wrote();
+        }
+        answer_group(replies, outcome);
     }
 
     /// The transaction of [`Self::write_group`]: the batches checked together and written as
@@ -1274,6 +1278,7 @@ impl StoreImpl {
             progress(n_cases);
         }
         tx.commit().await?;
+        self.wrote();
         Ok(ReplayReport { n_events, n_cases })
     }
 
@@ -1477,6 +1482,7 @@ impl StoreImpl {
                 out.cases_reevaluated += due_cases.len() as u64;
             }
             tx.commit().await?;
+            self.wrote();
             if due_cases.len() < 500 {
                 break;
             }
@@ -1592,6 +1598,7 @@ impl StoreImpl {
             report.n_changed +=
                 Self::write_findings(&mut tx, &evaluated, &cx.paths, now_us, "reevaluate").await?;
             tx.commit().await?;
+            self.wrote();
             report.n_cases += n;
             progress(report.n_cases);
             pending = next;
