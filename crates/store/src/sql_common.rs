@@ -396,6 +396,55 @@ fn reevaluate_on_every_core(
     })
 }
 
+/// One case rebuilt for a write: its ledger, findings and the other columns of its row.
+struct Rebuilt {
+    case: CaseEvents,
+    ledger: CaseLedger,
+    ledger_json: String,
+    findings: Vec<Finding>,
+    steps: i64,
+    covered: i64,
+    /// The instant of its earliest event dated after `now` (allowed up to 5 minutes ahead), when
+    /// it must be evaluated again.
+    reeval_at: Option<i64>,
+    /// How many of its events are in effect at `now`.
+    in_effect: usize,
+}
+
+/// Builds a case's ledger and evaluates it at `now` (pure: runs on any thread).
+fn rebuild_one(
+    pack: &Pack,
+    cal: &Calendar,
+    watched: &HashSet<String>,
+    case: CaseEvents,
+    now: Timestamp,
+) -> Result<Rebuilt, StoreError> {
+    let ledger = CaseLedger::build(&case.case_id, &case.events);
+    let findings = casewatch_engine::evaluate(pack, cal, &case.events, now);
+    let ledger_json = serde_json::to_string(&ledger)
+        .map_err(|e| corrupt(format!("cases.case_id={}", case.case_id), e.to_string()))?;
+    let coverage = casewatch_engine::coverage::of_case_with(watched, &case.events);
+    // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
+    let reeval_at = case
+        .events
+        .iter()
+        .map(|e| e.at)
+        .filter(|at| *at > now)
+        .min()
+        .map(to_micros);
+    let in_effect = case.events.iter().filter(|e| e.at <= now).count();
+    Ok(Rebuilt {
+        case,
+        ledger,
+        ledger_json,
+        findings,
+        steps: i64::from(coverage.steps),
+        covered: i64::from(coverage.covered),
+        reeval_at,
+        in_effect,
+    })
+}
+
 fn problem(
     index: usize,
     id: &str,
@@ -577,34 +626,40 @@ impl StoreImpl {
     ) -> Result<(u64, u64), StoreError> {
         let (pack, cal) = (Arc::clone(&self.pack), self.calendar());
         let fp = crate::digest::Fingerprints::new(&pack, &cal);
-        let watched = casewatch_engine::coverage::watched_types(&pack);
+        let watched = Arc::new(casewatch_engine::coverage::watched_types(&pack));
         let now_us = to_micros(now);
         let mut n_events = 0u64;
         let mut n_changed = 0u64;
         for chunk in case_ids.chunks(CASE_CHUNK) {
             let by_case = Self::load_histories(tx, chunk, fresh).await?;
             n_events += by_case.iter().map(|c| c.events.len() as u64).sum::<u64>();
-            let ledgers: Vec<CaseLedger> = by_case
+            // The chunk is evaluated on a blocking thread while this one reads the findings it
+            // had: the writer's connection and the evaluation run on two cores.
+            let (p, c, w) = (Arc::clone(&pack), Arc::clone(&cal), Arc::clone(&watched));
+            let evaluation = tokio::task::spawn_blocking(move || {
+                by_case
+                    .into_iter()
+                    .map(|case| rebuild_one(&p, &c, &w, case, now))
+                    .collect::<Result<Vec<_>, _>>()
+            });
+            let existing = Self::stored_findings(tx, chunk).await?;
+            let rebuilt = evaluation
+                .await
+                .map_err(|e| corrupt("rebuild", format!("evaluation stopped: {e}")))??;
+            let units: HashSet<String> = rebuilt
                 .iter()
-                .map(|c| CaseLedger::build(&c.case_id, &c.events))
-                .collect();
-            let findings: Vec<Vec<Finding>> = by_case
-                .iter()
-                .map(|c| casewatch_engine::evaluate(&pack, &cal, &c.events, now))
-                .collect();
-            let units: HashSet<String> = ledgers
-                .iter()
-                .filter_map(|l| l.unit.clone())
-                .chain(findings.iter().flatten().filter_map(|f| f.unit.clone()))
+                .filter_map(|r| r.ledger.unit.clone())
+                .chain(
+                    rebuilt
+                        .iter()
+                        .flat_map(|r| &r.findings)
+                        .filter_map(|f| f.unit.clone()),
+                )
                 .collect();
             let paths = Self::unit_paths(tx, units).await?;
             let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> =
-                Vec::with_capacity(by_case.len());
-            let mut rest = findings.into_iter();
-            for (rows, ledgers) in by_case
-                .chunks(INSERT_CHUNK / 2)
-                .zip(ledgers.chunks(INSERT_CHUNK / 2))
-            {
+                Vec::with_capacity(rebuilt.len());
+            for rows in rebuilt.chunks(INSERT_CHUNK / 2) {
                 let sql = format!(
                     "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered, unit_path, history, fdigest) \
                      VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
@@ -616,27 +671,14 @@ impl StoreImpl {
                     row_placeholders(rows.len(), 16)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
-                for (c, ledger) in rows.iter().zip(ledgers) {
-                    let case_findings = rest.next().unwrap_or_default();
-                    let json = serde_json::to_string(ledger).map_err(|e| {
-                        corrupt(format!("cases.case_id={}", c.case_id), e.to_string())
-                    })?;
-                    // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
-                    let coverage = casewatch_engine::coverage::of_case_with(&watched, &c.events);
-                    let reeval_at = c
-                        .events
-                        .iter()
-                        .map(|e| e.at)
-                        .filter(|at| *at > now)
-                        .min()
-                        .map(to_micros);
-                    let in_effect = c.events.iter().filter(|e| e.at <= now).count();
+                for r in rows {
+                    let (c, ledger) = (&r.case, &r.ledger);
                     let fdigest = crate::digest::of_findings(
                         &fp,
-                        &case_findings,
+                        &r.findings,
                         ledger.unit.as_deref(),
                         &paths,
-                        in_effect,
+                        r.in_effect,
                     );
                     q = q
                         .bind(c.case_id.clone())
@@ -648,18 +690,22 @@ impl StoreImpl {
                         .bind(ledger.first_at.map(|t| to_micros(t.0)))
                         .bind(ledger.last_at.map(|t| to_micros(t.0)))
                         .bind(c.last_seq)
-                        .bind(json)
-                        .bind(reeval_at)
-                        .bind(i64::from(coverage.steps))
-                        .bind(i64::from(coverage.covered))
+                        .bind(r.ledger_json.clone())
+                        .bind(r.reeval_at)
+                        .bind(r.steps)
+                        .bind(r.covered)
                         .bind(ledger.unit.as_ref().and_then(|u| paths.get(u)).cloned())
                         .bind(c.history.clone())
                         .bind(fdigest);
-                    evaluated.push((c.case_id.clone(), ledger.unit.clone(), case_findings));
                 }
                 q.execute(&mut **tx).await?;
             }
-            n_changed += Self::write_findings(tx, &evaluated, &paths, now_us, cause).await?;
+            for r in rebuilt {
+                evaluated.push((r.case.case_id, r.ledger.unit, r.findings));
+            }
+            n_changed +=
+                Self::write_findings_against(tx, &evaluated, existing, &paths, now_us, cause)
+                    .await?;
         }
         Ok((n_events, n_changed))
     }
@@ -674,20 +720,29 @@ impl StoreImpl {
         now_us: i64,
         cause: &str,
     ) -> Result<u64, StoreError> {
-        if cases.is_empty() {
-            return Ok(0);
-        }
         let ids: Vec<String> = cases.iter().map(|c| c.0.clone()).collect();
+        let existing = Self::stored_findings(tx, &ids).await?;
+        Self::write_findings_against(tx, cases, existing, paths, now_us, cause).await
+    }
+
+    /// The stored findings of the given cases, each with its unit path.
+    async fn stored_findings(
+        tx: &mut Transaction<'static, Db>,
+        ids: &[String],
+    ) -> Result<HashMap<FindingKey, (FindingRow, Option<String>)>, StoreError> {
+        let mut existing: HashMap<FindingKey, (FindingRow, Option<String>)> = HashMap::new();
+        if ids.is_empty() {
+            return Ok(existing);
+        }
         let sql = format!(
             "SELECT {FINDING_COLUMNS}, unit_path FROM findings WHERE case_id IN ({})",
             placeholders(1, ids.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for id in &ids {
+        for id in ids {
             q = q.bind(id.clone());
         }
         // Each stored finding with its unit path (column 15, after the finding's own columns).
-        let mut existing: HashMap<FindingKey, (FindingRow, Option<String>)> = HashMap::new();
         for row in q.fetch_all(&mut **tx).await? {
             let f = finding_row(&row)?;
             let path: Option<String> = row.try_get(15)?;
@@ -700,6 +755,22 @@ impl StoreImpl {
                 ),
                 (f, path),
             );
+        }
+        Ok(existing)
+    }
+
+    /// [`Self::write_findings`] given the cases' stored findings ([`Self::stored_findings`]),
+    /// which must be all of them.
+    async fn write_findings_against(
+        tx: &mut Transaction<'static, Db>,
+        cases: &[(String, Option<String>, Vec<Finding>)],
+        mut existing: HashMap<FindingKey, (FindingRow, Option<String>)>,
+        paths: &HashMap<String, String>,
+        now_us: i64,
+        cause: &str,
+    ) -> Result<u64, StoreError> {
+        if cases.is_empty() {
+            return Ok(0);
         }
         let mut upserts: Vec<(FindingRow, Option<String>)> = Vec::new();
         let mut history: Vec<(FindingRow, i64)> = Vec::new();
