@@ -42,6 +42,17 @@ pub trait Store: Send + Sync {
         recorded_at: Timestamp,
     ) -> Result<AppendOutcome, StoreError>;
 
+    /// [`Store::append`] with the audit row of the request that posted the batch, written in the
+    /// same transaction: when the transaction commits, the row is in the audit chain whatever the
+    /// batch's outcome (a refused batch was still posted); when it fails, neither is stored. One
+    /// wait for the writer instead of two (the audit chain and the log share SQLite's one writer).
+    async fn append_audited(
+        &self,
+        batch: &[Event],
+        recorded_at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<AppendOutcome, StoreError>;
+
     /// The number of events in the log.
     async fn count_events(&self) -> Result<u64, StoreError>;
 

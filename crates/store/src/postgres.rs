@@ -97,6 +97,17 @@ async fn begin_audit_write(
     begin_locked(pool, AUDIT_LOCK_KEY).await
 }
 
+/// Takes the audit chain's advisory lock inside a transaction that writes other things too (the
+/// event log's group, which then links its audit rows). Taken just before the commit, so that
+/// audited reads wait for a commit, not for a whole group.
+async fn lock_audit_chain(tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(AUDIT_LOCK_KEY)
+        .execute(&mut **tx)
+        .await?;
+    Ok(())
+}
+
 /// A write transaction on the identity tables: no lock beyond the rows'; uniqueness is the
 /// constraints' job.
 async fn begin_identity_write(

@@ -174,7 +174,15 @@ impl StoreImpl {
     /// Writes audit entries (each with its canonical details) in one transaction; their seqs.
     async fn write_audit_group(&self, entries: &[(AuditEntry, String)]) -> Result<Vec<i64>, StoreError> {
         let mut tx = begin_audit_write(&self.pool).await?;
-        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut *tx).await?;
+        let seqs = self.write_audit_rows(&mut tx, entries).await?;
+        tx.commit().await?;
+        self.wrote();
+        Ok(seqs)
+    }
+
+    /// Links, signs and inserts audit rows in a transaction that holds the audit chain's lock.
+    async fn write_audit_rows(&self, tx: &mut Transaction<'static, Db>, entries: &[(AuditEntry, String)]) -> Result<Vec<i64>, StoreError> {
+        let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
         let (mut last_seq, mut prev_hash): (i64, String) = match head {
             Some(row) => (row.try_get(0)?, row.try_get(1)?),
             None => (0, crate::audit::GENESIS.to_owned()),
@@ -214,14 +222,12 @@ impl StoreImpl {
             .bind(row.hash.clone())
             .bind(row.signature)
             .bind(row.key_id)
-            .execute(&mut *tx)
+            .execute(&mut **tx)
             .await?;
             last_seq = row.seq;
             prev_hash = row.hash;
             seqs.push(row.seq);
         }
-        tx.commit().await?;
-        self.wrote();
         Ok(seqs)
     }
 

@@ -147,6 +147,8 @@ struct Pending {
     bodies: Vec<String>,
     hashes: Vec<String>,
     recorded_at: Timestamp,
+    /// The audit row of the request, with its canonical details, written with the group.
+    audit: Option<(AuditEntry, String)>,
     reply: tokio::sync::oneshot::Sender<Result<AppendOutcome, StoreError>>,
 }
 
@@ -158,6 +160,8 @@ struct Group {
     hashes: Vec<String>,
     lens: Vec<usize>,
     ats: Vec<Timestamp>,
+    /// The batches' audit rows, in arrival order.
+    audits: Vec<(AuditEntry, String)>,
 }
 
 impl Group {
@@ -1066,8 +1070,16 @@ impl StoreImpl {
         &self,
         batch: &[Event],
         recorded_at: Timestamp,
+        audit: Option<&AuditEntry>,
     ) -> Result<AppendOutcome, StoreError> {
-        if batch.is_empty() {
+        let audit = match audit {
+            Some(e) => {
+                check_audit_entry(e)?;
+                Some((e.clone(), crate::audit::canonical_json(&e.details)))
+            }
+            None => None,
+        };
+        if batch.is_empty() && audit.is_none() {
             return Ok(AppendOutcome::default());
         }
         let (bodies, hashes): (Vec<String>, Vec<String>) =
@@ -1078,6 +1090,7 @@ impl StoreImpl {
             bodies,
             hashes,
             recorded_at,
+            audit,
             reply,
         });
         let _writer = self.write.lock().await;
@@ -1087,6 +1100,21 @@ impl StoreImpl {
         let group = std::mem::take(&mut *self.pending_batches());
         self.write_group(group).await;
         unanswered(answer).await
+    }
+
+    /// Writes a group's audit rows in its transaction, after taking the audit chain's lock (a
+    /// no-op on SQLite, whose one write lock the transaction holds already).
+    async fn write_group_audits(
+        &self,
+        tx: &mut Transaction<'static, Db>,
+        audits: &[(AuditEntry, String)],
+    ) -> Result<(), StoreError> {
+        if audits.is_empty() {
+            return Ok(());
+        }
+        lock_audit_chain(tx).await?;
+        self.write_audit_rows(tx, audits).await?;
+        Ok(())
     }
 
     /// The queue of batches waiting for the writer.
@@ -1103,7 +1131,9 @@ impl StoreImpl {
         let mut ats = Vec::with_capacity(group.len());
         let mut replies = Vec::with_capacity(group.len());
         let (mut events, mut bodies, mut hashes) = (Vec::new(), Vec::new(), Vec::new());
+        let mut audits = Vec::new();
         for p in group {
+            audits.extend(p.audit);
             lens.push(p.events.len());
             ats.push(p.recorded_at);
             replies.push(p.reply);
@@ -1117,6 +1147,7 @@ impl StoreImpl {
             hashes,
             lens,
             ats,
+            audits,
         };
         let outcome = self.write_group_tx(&g).await;
         if outcome.is_ok() {
@@ -1147,6 +1178,7 @@ impl StoreImpl {
             if let (true, Some(now)) = (problems.is_empty(), g.ats.iter().copied().max()) {
                 self.write_events(&mut tx, &g.events, &g.bodies, &g.hashes, &is_new, &at_us, now)
                     .await?;
+                self.write_group_audits(&mut tx, &g.audits).await?;
                 tx.commit().await?;
                 let mut out = Vec::with_capacity(g.lens.len());
                 let mut from = 0;
@@ -1199,6 +1231,7 @@ impl StoreImpl {
                 cases_touched: touched,
             }));
         }
+        self.write_group_audits(&mut tx, &g.audits).await?;
         tx.commit().await?;
         Ok(out)
     }
@@ -2480,7 +2513,16 @@ impl Store for StoreImpl {
         batch: &[Event],
         recorded_at: Timestamp,
     ) -> Result<AppendOutcome, StoreError> {
-        self.append_impl(batch, recorded_at).await
+        self.append_impl(batch, recorded_at, None).await
+    }
+
+    async fn append_audited(
+        &self,
+        batch: &[Event],
+        recorded_at: Timestamp,
+        audit: &AuditEntry,
+    ) -> Result<AppendOutcome, StoreError> {
+        self.append_impl(batch, recorded_at, Some(audit)).await
     }
 
     async fn count_events(&self) -> Result<u64, StoreError> {

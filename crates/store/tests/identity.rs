@@ -1256,3 +1256,102 @@ async fn concurrent_audit_entries_are_chained_in_groups() {
         );
     }
 }
+
+/// A batch posted with its audit row (`append_audited`): stored in one transaction. The row is
+/// chained whatever the batch's outcome (a refused batch was still posted), the rows of batches
+/// written in one group each get their own link, and an entry that cannot be written stores
+/// nothing.
+#[tokio::test]
+async fn a_batch_and_its_audit_row_are_written_together() {
+    let parse = |v: Value| Event::parse(&v, ParseOptions { now: None }).unwrap();
+    let batch = |case: &str, cause: &str| {
+        vec![parse(
+            json!({"id": format!("{case}-1"), "type":"case.accepted","case":case,"at":"2026-03-01T09:00:00+08:00","unit":"U-1","data":{"kind":"criminal","cause":cause}}),
+        )]
+    };
+    let posted = |actor: &str| {
+        entry(
+            "2026-03-02T10:00:00+08:00",
+            actor,
+            "events.post",
+            None,
+            "success",
+        )
+    };
+    let rows_of = |actor: &str| AuditQuery {
+        actor: Some(actor.to_owned()),
+        page: 1,
+        per_page: 10,
+        ..Default::default()
+    };
+    for db in each_backend().await {
+        let s = &db.store;
+        let out = s
+            .append_audited(&batch("A-1", "盗窃"), now(), &posted("T-1"))
+            .await
+            .unwrap();
+        assert_eq!(out.accepted, 1, "{}", db.label);
+        assert_eq!(
+            s.list_audit(&rows_of("T-1")).await.unwrap().total,
+            1,
+            "{}",
+            db.label
+        );
+
+        // A conflict refuses the batch; its posting is still on record.
+        let refused = s
+            .append_audited(&batch("A-1", "诈骗"), now(), &posted("T-2"))
+            .await;
+        assert!(
+            matches!(refused, Err(StoreError::Rejected(_))),
+            "{}: {refused:?}",
+            db.label
+        );
+        assert_eq!(
+            s.list_audit(&rows_of("T-2")).await.unwrap().total,
+            1,
+            "{}",
+            db.label
+        );
+
+        // An entry the chain refuses: neither it nor the batch is stored.
+        let mut bad = posted("T-3");
+        bad.outcome = "maybe".into();
+        let r = s.append_audited(&batch("A-3", "盗窃"), now(), &bad).await;
+        assert!(
+            matches!(r, Err(StoreError::Invalid(_))),
+            "{}: {r:?}",
+            db.label
+        );
+        assert_eq!(s.count_events().await.unwrap(), 1, "{}", db.label);
+        assert_eq!(
+            s.list_audit(&rows_of("T-3")).await.unwrap().total,
+            0,
+            "{}",
+            db.label
+        );
+
+        // Concurrent postings are grouped: every batch stored, every row linked in the chain.
+        let mut set = tokio::task::JoinSet::new();
+        for i in 0..40 {
+            let store = std::sync::Arc::clone(s);
+            let (b, e) = (batch(&format!("G-{i}"), "盗窃"), posted(&format!("G-{i}")));
+            set.spawn(async move { store.append_audited(&b, now(), &e).await });
+        }
+        while let Some(joined) = set.join_next().await {
+            assert_eq!(joined.unwrap().unwrap().accepted, 1, "{}", db.label);
+        }
+        assert_eq!(s.count_events().await.unwrap(), 41, "{}", db.label);
+        for i in 0..40 {
+            let rows = s.list_audit(&rows_of(&format!("G-{i}"))).await.unwrap();
+            assert_eq!(rows.total, 1, "{}: G-{i}", db.label);
+        }
+        let report = s.verify_audit(&|_| {}).await.unwrap();
+        assert_eq!(
+            (report.n_entries, report.broken),
+            (42, None),
+            "{}",
+            db.label
+        );
+    }
+}

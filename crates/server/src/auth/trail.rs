@@ -55,7 +55,22 @@ impl Actor {
         outcome: &str,
         details: serde_json::Value,
     ) -> Result<(), ApiError> {
-        let entry = AuditEntry {
+        let entry = self.entry(app, action, target, outcome, details);
+        app.store.append_audit(&entry).await?;
+        Ok(())
+    }
+
+    /// The entry [`Actor::record`] would append, for a write that stores it in its own
+    /// transaction (`Store::append_audited`).
+    pub fn entry(
+        &self,
+        app: &AppState,
+        action: &str,
+        target: Option<&str>,
+        outcome: &str,
+        details: serde_json::Value,
+    ) -> AuditEntry {
+        AuditEntry {
             at: app.clock.now(),
             actor: self.id.clone(),
             actor_kind: self.kind.to_owned(),
@@ -64,8 +79,6 @@ impl Actor {
             target: target.map(str::to_owned),
             outcome: outcome.to_owned(),
             details,
-        };
-        app.store.append_audit(&entry).await?;
-        Ok(())
+        }
     }
 }

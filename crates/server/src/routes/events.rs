@@ -147,22 +147,26 @@ pub async fn post_events(
         )
         .with_details(&problems)
     })?;
-    check_scope(&app, &caller, &actor, &events, &raw).await?;
-    let out = app.store.append(&events, now).await.map_err(|e| {
-        let mut err = ApiError::from(e);
-        // Storage knows positions, not lines: add the lines of the source.
-        for d in &mut err.details {
-            let line = d
-                .get("index")
-                .and_then(Value::as_u64)
-                .and_then(|i| raw.get(usize::try_from(i).ok()?))
-                .and_then(|r| r.line);
-            if let (Some(obj), Some(line)) = (d.as_object_mut(), line) {
-                obj.insert("line".into(), line.into());
+    let audit = check_scope(&app, &caller, &actor, &events, &raw).await?;
+    let out = app
+        .store
+        .append_audited(&events, now, &audit)
+        .await
+        .map_err(|e| {
+            let mut err = ApiError::from(e);
+            // Storage knows positions, not lines: add the lines of the source.
+            for d in &mut err.details {
+                let line = d
+                    .get("index")
+                    .and_then(Value::as_u64)
+                    .and_then(|i| raw.get(usize::try_from(i).ok()?))
+                    .and_then(|r| r.line);
+                if let (Some(obj), Some(line)) = (d.as_object_mut(), line) {
+                    obj.insert("line".into(), line.into());
+                }
             }
-        }
-        err
-    })?;
+            err
+        })?;
     if out.accepted > 0 {
         app.timer.notify_one();
     }
@@ -223,14 +227,15 @@ fn parse_lines(body: &[u8]) -> Result<Vec<RawEvent>, ApiError> {
 /// A caller may post only events of the units it may record events for (`post_events`): an
 /// `ingest` token those it was issued for with their subtrees, an officer his own unit. An
 /// event's unit is the one it names, else its case's: named by an earlier event of the batch,
-/// else stored. The first refusal of each event is listed; the attempt is audited.
+/// else stored. The first refusal of each event is listed. A refused attempt is audited here; an
+/// allowed one returns its audit entry, which is stored with the batch.
 async fn check_scope(
     app: &AppState,
     caller: &Caller,
     actor: &Actor,
     events: &[casewatch_core::Event],
     raw: &[RawEvent],
-) -> Result<(), ApiError> {
+) -> Result<casewatch_store::AuditEntry, ApiError> {
     use std::collections::HashMap;
 
     use casewatch_authz::{Action, Resource, UnitPath};
@@ -293,18 +298,13 @@ async fn check_scope(
             problems.push(serde_json::json!({"index": index, "line": line, "id": e.id.as_str(), "field": "unit", "code": "unit_not_allowed", "message": format!("无权为单位 `{unit}` 接入事件")}));
         }
     }
-    let outcome = if problems.is_empty() {
-        "success"
-    } else {
-        "denied"
-    };
     let details = serde_json::json!({"events": events.len(), "refused": problems.len()});
-    actor
-        .record(app, "events.post", None, outcome, details)
-        .await?;
     if problems.is_empty() {
-        Ok(())
+        Ok(actor.entry(app, "events.post", None, "success", details))
     } else {
+        actor
+            .record(app, "events.post", None, "denied", details)
+            .await?;
         Err(ApiError::new(
             StatusCode::FORBIDDEN,
             "unit_not_allowed",
