@@ -663,7 +663,9 @@ impl StoreImpl {
             let paths = Self::unit_paths(tx, units).await?;
             let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> =
                 Vec::with_capacity(rebuilt.len());
-            for rows in rebuilt.chunks(INSERT_CHUNK / 2) {
+            let mut rest = rebuilt.into_iter().peekable();
+            while rest.peek().is_some() {
+                let rows: Vec<Rebuilt> = rest.by_ref().take(INSERT_CHUNK / 2).collect();
                 let sql = format!(
                     "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered, unit_path, history, fdigest) \
                      VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
@@ -676,36 +678,44 @@ impl StoreImpl {
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for r in rows {
-                    let (c, ledger) = (&r.case, &r.ledger);
+                    let Rebuilt {
+                        case: c,
+                        ledger,
+                        ledger_json,
+                        findings,
+                        steps,
+                        covered,
+                        reeval_at,
+                        in_effect,
+                    } = r;
                     let fdigest = crate::digest::of_findings(
                         &fp,
-                        &r.findings,
+                        &findings,
                         ledger.unit.as_deref(),
                         &paths,
-                        r.in_effect,
+                        in_effect,
                     );
+                    let path = ledger.unit.as_ref().and_then(|u| paths.get(u)).cloned();
                     q = q
                         .bind(c.case_id.clone())
-                        .bind(ledger.kind.clone())
-                        .bind(ledger.cause.clone())
+                        .bind(ledger.kind)
+                        .bind(ledger.cause)
                         .bind(ledger.stage.map(|s| s.as_str().to_owned()))
                         .bind(ledger.unit.clone())
                         .bind(i64::from(ledger.n_events))
                         .bind(ledger.first_at.map(|t| to_micros(t.0)))
                         .bind(ledger.last_at.map(|t| to_micros(t.0)))
                         .bind(c.last_seq)
-                        .bind(r.ledger_json.clone())
-                        .bind(r.reeval_at)
-                        .bind(r.steps)
-                        .bind(r.covered)
-                        .bind(ledger.unit.as_ref().and_then(|u| paths.get(u)).cloned())
-                        .bind(c.history.clone())
+                        .bind(ledger_json)
+                        .bind(reeval_at)
+                        .bind(steps)
+                        .bind(covered)
+                        .bind(path)
+                        .bind(c.history)
                         .bind(fdigest);
+                    evaluated.push((c.case_id, ledger.unit, findings));
                 }
                 q.execute(&mut **tx).await?;
-            }
-            for r in rebuilt {
-                evaluated.push((r.case.case_id, r.ledger.unit, r.findings));
             }
             n_changed +=
                 Self::write_findings_against(tx, &evaluated, existing, &paths, now_us, cause)

@@ -1263,9 +1263,8 @@ async fn concurrent_audit_entries_are_chained_in_groups() {
 /// nothing.
 #[tokio::test]
 async fn a_batch_and_its_audit_row_are_written_together() {
-    let parse = |v: Value| Event::parse(&v, ParseOptions { now: None }).unwrap();
     let batch = |case: &str, cause: &str| {
-        vec![parse(
+        vec![ev(
             json!({"id": format!("{case}-1"), "type":"case.accepted","case":case,"at":"2026-03-01T09:00:00+08:00","unit":"U-1","data":{"kind":"criminal","cause":cause}}),
         )]
     };
