@@ -340,7 +340,10 @@ pub async fn open_store(
     casewatch_store::open_with(
         url,
         Arc::new(pack),
-        casewatch_store::StoreOptions { audit_key },
+        casewatch_store::StoreOptions {
+            audit_key,
+            ..casewatch_store::StoreOptions::default()
+        },
     )
     .await
     .with_context(|| format!("无法打开数据库 `{}`", redact(url)))

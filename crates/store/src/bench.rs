@@ -105,6 +105,7 @@ pub async fn open(
 ) -> Result<(Arc<dyn Store>, Arc<dyn BenchStore>), StoreError> {
     let options = crate::StoreOptions {
         audit_key: Some(crate::AuditKey::generate()?),
+        ..crate::StoreOptions::default()
     };
     if url.starts_with("postgres://") || url.starts_with("postgresql://") {
         let store = Arc::new(crate::postgres::PgStore::open_with(url, pack, options).await?);

@@ -308,6 +308,9 @@ pub struct StoreOptions {
     /// newest key stored in `audit_keys` is used, or one is generated and stored there at first
     /// open. The public key of every key ever used stays in `audit_keys` for verification.
     pub audit_key: Option<AuditKey>,
+    /// SQLite only: the frames in the write-ahead log past which the background checkpointer
+    /// restarts it (`None`: 16,384, about 64 MiB). Tests set a small value to see restarts.
+    pub wal_restart_frames: Option<i64>,
 }
 
 /// Opens the database that `url` names, applying pending migrations, with default options

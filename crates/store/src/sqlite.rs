@@ -12,8 +12,9 @@ use sqlx::{Connection, Pool, Sqlite, Transaction};
 pub struct SqliteStore {
     /// Connections to the file; readers run concurrently with the single writer (WAL).
     pool: Pool<Sqlite>,
-    /// Serializes this process's writers so they queue here instead of spinning on the file lock.
-    write: tokio::sync::Mutex<()>,
+    /// Serializes this process's writers so they queue here instead of spinning on the file lock
+    /// (shared with the checkpointer, which takes it to restart the WAL).
+    write: Arc<tokio::sync::Mutex<()>>,
     /// The rule pack every batch is evaluated with.
     pack: Arc<Pack>,
     /// The holiday calendar, loaded from the database at open and replaced when a year changes.
@@ -29,24 +30,56 @@ pub struct SqliteStore {
 }
 
 /// Pages of WAL after which a writer checkpoints by itself (about 400 MB): only a safety net
-/// for when the background checkpointer falls that far behind.
+/// for when the background checkpointer cannot restart the WAL (another process holding it).
 const WAL_AUTOCHECKPOINT_PAGES: &str = "100000";
 /// The least time between two background checkpoints, so that a stream of small commits
 /// costs a checkpoint (and its fsync) per interval, not per commit.
 const CHECKPOINT_PAUSE: Duration = Duration::from_millis(100);
+/// Frames in the WAL (about 64 MiB of 4 KiB pages) past which the checkpointer restarts it
+/// (`StoreOptions::wal_restart_frames` overrides it).
+const WAL_RESTART_FRAMES: i64 = 16_384;
+/// Passive passes at most before a restart, to catch up with the writer first.
+const CATCH_UP_PASSES: usize = 4;
+/// A passive pass that copied at most this many frames has caught up with the writer.
+const CAUGHT_UP_FRAMES: i64 = 256;
+/// The WAL file is cut back to this size when it restarts: above what a restart at
+/// [`WAL_RESTART_FRAMES`] leaves, so that in the steady state it is never truncated (and its
+/// blocks never freed and allocated again) and is only cut back after it grew past it.
+const JOURNAL_SIZE_LIMIT: &str = "134217728";
+/// How long the checkpointer's restart waits for readers to leave the WAL before it gives up
+/// until its next turn (while it waits, this process's writer waits too).
+const RESTART_BUSY_TIMEOUT: Duration = Duration::from_millis(20);
 
-/// Starts the task that copies the WAL into the database file, off the writer's path.
+/// Starts the task that copies the WAL into the database file, off the writer's path, and keeps
+/// the WAL short.
 ///
 /// SQLite's own automatic checkpoint runs inside the `COMMIT` that crosses the threshold: that
 /// commit copies the whole WAL and syncs the file, about 100 ms at the design load, once every
 /// dozen groups of live events, and every append queued behind it waits (it made most of the
 /// latency's p99). Here a dedicated connection runs `PRAGMA wal_checkpoint(PASSIVE)` after
-/// writes, which neither waits for nor blocks readers and the writer. Writes wake the task
-/// through the returned sender; the task ends when the store (the sender) is dropped, and
-/// SQLite's close of the last connection does the final checkpoint.
-fn spawn_checkpointer(options: SqliteConnectOptions) -> tokio::sync::mpsc::Sender<()> {
+/// writes, which neither waits for nor blocks readers and the writer.
+///
+/// A passive checkpoint never lets the WAL start over, though: SQLite restarts the log only when
+/// a write transaction begins with every frame already copied and no reader inside the log, and
+/// under a steady stream of groups the next group always begins before the copy has caught up.
+/// The WAL then grew to the safety net's 400 MB, where the writer's own checkpoint and the
+/// truncation of the file stalled two commits for 50 and 130 ms each time (measured: they were
+/// the whole p99 of the latency benchmark). So once the WAL holds [`WAL_RESTART_FRAMES`], the
+/// checkpointer catches up with passive passes, takes this process's writer mutex (`write`: no
+/// group is in progress), copies the few frames the passive passes left and waits for readers to leave the log
+/// (`wal_checkpoint(RESTART)`, at most [`RESTART_BUSY_TIMEOUT`]): the next group writes from the
+/// start of the file again, into blocks already allocated.
+///
+/// Writes wake the task through the returned sender; the task ends when the store (the sender)
+/// is dropped, and SQLite's close of the last connection does the final checkpoint.
+fn spawn_checkpointer(
+    options: SqliteConnectOptions,
+    write: Arc<tokio::sync::Mutex<()>>,
+    restart_frames: i64,
+) -> tokio::sync::mpsc::Sender<()> {
     let (wake, mut woken) = tokio::sync::mpsc::channel::<()>(1);
     tokio::spawn(async move {
+        let options = options.busy_timeout(RESTART_BUSY_TIMEOUT);
         let mut conn = match SqliteConnection::connect_with(&options).await {
             Ok(conn) => conn,
             Err(e) => {
@@ -55,10 +88,7 @@ fn spawn_checkpointer(options: SqliteConnectOptions) -> tokio::sync::mpsc::Sende
             }
         };
         while woken.recv().await.is_some() {
-            if let Err(e) = sqlx::query("PRAGMA wal_checkpoint(PASSIVE)")
-                .execute(&mut conn)
-                .await
-            {
+            if let Err(e) = checkpoint_pass(&mut conn, &write, restart_frames).await {
                 tracing::warn!(error = %e, "background checkpoint failed");
             }
             tokio::time::sleep(CHECKPOINT_PAUSE).await;
@@ -66,6 +96,41 @@ fn spawn_checkpointer(options: SqliteConnectOptions) -> tokio::sync::mpsc::Sende
         let _ = conn.close().await;
     });
     wake
+}
+
+/// One turn of the checkpointer: a passive checkpoint, and, when the WAL is long, passive
+/// passes until one finds little new to copy, then the restart under the writer mutex (which
+/// therefore copies only the frames of the last moments while the writer waits).
+async fn checkpoint_pass(
+    conn: &mut SqliteConnection,
+    write: &tokio::sync::Mutex<()>,
+    restart_frames: i64,
+) -> Result<(), sqlx::Error> {
+    const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+    let (_, frames, mut copied) = checkpoint(conn, PASSIVE).await?;
+    if frames < restart_frames {
+        return Ok(());
+    }
+    for _ in 0..CATCH_UP_PASSES {
+        let (_, _, now_copied) = checkpoint(conn, PASSIVE).await?;
+        let fresh = now_copied - copied;
+        copied = now_copied;
+        if fresh <= CAUGHT_UP_FRAMES {
+            break;
+        }
+    }
+    let _writer = write.lock().await;
+    checkpoint(conn, "PRAGMA wal_checkpoint(RESTART)").await?;
+    Ok(())
+}
+
+/// Runs a `PRAGMA wal_checkpoint(…)` statement; its row: whether it was blocked (1) or not (0),
+/// the frames in the WAL and the frames copied into the database file (-1 and -1 when blocked).
+async fn checkpoint(
+    conn: &mut SqliteConnection,
+    pragma: &'static str,
+) -> Result<(i64, i64, i64), sqlx::Error> {
+    sqlx::query_as(pragma).fetch_one(conn).await
 }
 
 type Db = Sqlite;
@@ -176,24 +241,29 @@ impl SqliteStore {
             // history do not fit in 2 MiB, and every insert into them then reads pages back.
             .pragma("cache_size", "-65536")
             // Checkpoints run in the background (`spawn_checkpointer`), not in the writer's
-            // commits; the WAL file shrinks back to 64 MiB after each restart.
+            // commits, and restart the WAL when it is long (see there).
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)
-            .pragma("journal_size_limit", "67108864");
+            .pragma("journal_size_limit", JOURNAL_SIZE_LIMIT);
         let pool = SqlitePoolOptions::new()
             .max_connections(4)
             .connect_with(options_db.clone())
             .await?;
         Self::migrate(&pool).await?;
         let audit_key = Self::init_audit_key(&pool, options.audit_key).await?;
+        let write = Arc::new(tokio::sync::Mutex::new(()));
         let store = Self {
             pool,
-            write: tokio::sync::Mutex::new(()),
+            checkpoints: spawn_checkpointer(
+                options_db,
+                Arc::clone(&write),
+                options.wal_restart_frames.unwrap_or(WAL_RESTART_FRAMES),
+            ),
+            write,
             pack,
             calendar: std::sync::RwLock::new(Arc::new(Calendar::empty())),
             audit_key,
             pending: std::sync::Mutex::new(Vec::new()),
             audit_pending: std::sync::Mutex::new(Vec::new()),
-            checkpoints: spawn_checkpointer(options_db),
         };
         store.load_calendar().await?;
         Ok(store)

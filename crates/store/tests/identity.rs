@@ -888,6 +888,7 @@ async fn a_key_given_at_open_signs_and_earlier_keys_still_verify() {
             testing::standard_pack().unwrap(),
             StoreOptions {
                 audit_key: Some(key.clone()),
+                ..StoreOptions::default()
             },
         )
         .await
