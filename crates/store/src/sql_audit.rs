@@ -55,6 +55,13 @@ fn check_audit_entry(e: &AuditEntry) -> Result<(), StoreError> {
     Ok(())
 }
 
+/// An entry checked and ready for the writer: a copy with its details' canonical JSON (what its
+/// row stores and its hash covers).
+fn prepared_audit_entry(e: &AuditEntry) -> Result<(AuditEntry, String), StoreError> {
+    check_audit_entry(e)?;
+    Ok((e.clone(), crate::audit::canonical_json(&e.details)))
+}
+
 /// Checks one stored audit row against the chain and the keys; `Some(reason)` names what is broken.
 fn check_audit_link(
     row: &AuditRow,
@@ -151,10 +158,9 @@ impl StoreImpl {
     /// writer together and are then written in one transaction (group commit), each with its own
     /// link, hash and signature, in arrival order.
     async fn append_audit_impl(&self, e: &AuditEntry) -> Result<i64, StoreError> {
-        check_audit_entry(e)?;
-        let details = crate::audit::canonical_json(&e.details);
+        let (entry, details) = prepared_audit_entry(e)?;
         let (reply, mut answer) = tokio::sync::oneshot::channel();
-        self.pending_audit().push(PendingAudit { entry: e.clone(), details, reply });
+        self.pending_audit().push(PendingAudit { entry, details, reply });
         let _writer = self.audit_mutex().lock().await;
         if let Some(seq) = answered(&mut answer) {
             return seq;

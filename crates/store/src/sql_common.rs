@@ -1082,13 +1082,7 @@ impl StoreImpl {
         recorded_at: Timestamp,
         audit: Option<&AuditEntry>,
     ) -> Result<AppendOutcome, StoreError> {
-        let audit = match audit {
-            Some(e) => {
-                check_audit_entry(e)?;
-                Some((e.clone(), crate::audit::canonical_json(&e.details)))
-            }
-            None => None,
-        };
+        let audit = audit.map(prepared_audit_entry).transpose()?;
         if batch.is_empty() && audit.is_none() {
             return Ok(AppendOutcome::default());
         }

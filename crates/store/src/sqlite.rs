@@ -66,9 +66,9 @@ const RESTART_BUSY_TIMEOUT: Duration = Duration::from_millis(20);
 /// truncation of the file stalled two commits for 50 and 130 ms each time (measured: they were
 /// the whole p99 of the latency benchmark). So once the WAL holds [`WAL_RESTART_FRAMES`], the
 /// checkpointer catches up with passive passes, takes this process's writer mutex (`write`: no
-/// group is in progress), copies the few frames the passive passes left and waits for readers to leave the log
-/// (`wal_checkpoint(RESTART)`, at most [`RESTART_BUSY_TIMEOUT`]): the next group writes from the
-/// start of the file again, into blocks already allocated.
+/// group is in progress), copies the few frames the passive passes left and waits for readers to
+/// leave the log (`wal_checkpoint(RESTART)`, at most [`RESTART_BUSY_TIMEOUT`]): the next group
+/// writes from the start of the file again, into blocks already allocated.
 ///
 /// Writes wake the task through the returned sender; the task ends when the store (the sender)
 /// is dropped, and SQLite's close of the last connection does the final checkpoint.
@@ -106,7 +106,6 @@ async fn checkpoint_pass(
     write: &tokio::sync::Mutex<()>,
     restart_frames: i64,
 ) -> Result<(), sqlx::Error> {
-    const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
     let (_, frames, mut copied) = checkpoint(conn, PASSIVE).await?;
     if frames < restart_frames {
         return Ok(());
@@ -120,11 +119,17 @@ async fn checkpoint_pass(
         }
     }
     let _writer = write.lock().await;
-    checkpoint(conn, "PRAGMA wal_checkpoint(RESTART)").await?;
+    checkpoint(conn, RESTART).await?;
     Ok(())
 }
 
-/// Runs a `PRAGMA wal_checkpoint(…)` statement; its row: whether it was blocked (1) or not (0),
+/// Copies what it can of the WAL, blocking neither readers nor the writer.
+const PASSIVE: &str = "PRAGMA wal_checkpoint(PASSIVE)";
+/// Copies all of the WAL (the caller holds the writer mutex) and waits for readers to leave it,
+/// so that the next write transaction starts the WAL over.
+const RESTART: &str = "PRAGMA wal_checkpoint(RESTART)";
+
+/// Runs [`PASSIVE`] or [`RESTART`]; its row: whether it was blocked (1) or not (0),
 /// the frames in the WAL and the frames copied into the database file (-1 and -1 when blocked).
 async fn checkpoint(
     conn: &mut SqliteConnection,
