@@ -68,6 +68,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "finding_counts",
         sql: include_str!("../migrations/postgres/0007_finding_counts.sql"),
     },
+    Migration {
+        version: 8,
+        name: "ledger_folded_on_read",
+        sql: include_str!("../migrations/postgres/0008_ledger_folded_on_read.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs

@@ -400,11 +400,11 @@ fn reevaluate_on_every_core(
     })
 }
 
-/// One case rebuilt for a write: its ledger, findings and the other columns of its row.
+/// One case rebuilt for a write: its ledger (whose columns the list reads), findings and the
+/// other columns of its row.
 struct Rebuilt {
     case: CaseEvents,
     ledger: CaseLedger,
-    ledger_json: String,
     findings: Vec<Finding>,
     steps: i64,
     covered: i64,
@@ -425,8 +425,6 @@ fn rebuild_one(
 ) -> Result<Rebuilt, StoreError> {
     let ledger = CaseLedger::build(&case.case_id, &case.events);
     let findings = casewatch_engine::evaluate(pack, cal, &case.events, now);
-    let ledger_json = serde_json::to_string(&ledger)
-        .map_err(|e| corrupt(format!("cases.case_id={}", case.case_id), e.to_string()))?;
     let coverage = casewatch_engine::coverage::of_case_with(watched, &case.events);
     // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
     let reeval_at = case
@@ -440,7 +438,6 @@ fn rebuild_one(
     Ok(Rebuilt {
         case,
         ledger,
-        ledger_json,
         findings,
         steps: i64::from(coverage.steps),
         covered: i64::from(coverage.covered),
@@ -667,21 +664,20 @@ impl StoreImpl {
             while rest.peek().is_some() {
                 let rows: Vec<Rebuilt> = rest.by_ref().take(INSERT_CHUNK / 2).collect();
                 let sql = format!(
-                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, ledger, reeval_at_us, n_steps, n_covered, unit_path, history, fdigest) \
+                    "INSERT INTO cases (case_id, kind, cause, stage, unit, n_events, first_at_us, last_at_us, last_seq, reeval_at_us, n_steps, n_covered, unit_path, history, fdigest) \
                      VALUES {} ON CONFLICT (case_id) DO UPDATE SET kind = excluded.kind, cause = excluded.cause, \
                      stage = excluded.stage, unit = excluded.unit, n_events = excluded.n_events, \
                      first_at_us = excluded.first_at_us, last_at_us = excluded.last_at_us, \
-                     last_seq = excluded.last_seq, ledger = excluded.ledger, reeval_at_us = excluded.reeval_at_us, \
+                     last_seq = excluded.last_seq, reeval_at_us = excluded.reeval_at_us, \
                      n_steps = excluded.n_steps, n_covered = excluded.n_covered, unit_path = excluded.unit_path, \
                      history = excluded.history, fdigest = excluded.fdigest",
-                    row_placeholders(rows.len(), 16)
+                    row_placeholders(rows.len(), 15)
                 );
                 let mut q = sqlx::query(AssertSqlSafe(sql));
                 for r in rows {
                     let Rebuilt {
                         case: c,
                         ledger,
-                        ledger_json,
                         findings,
                         steps,
                         covered,
@@ -706,7 +702,6 @@ impl StoreImpl {
                         .bind(ledger.first_at.map(|t| to_micros(t.0)))
                         .bind(ledger.last_at.map(|t| to_micros(t.0)))
                         .bind(c.last_seq)
-                        .bind(ledger_json)
                         .bind(reeval_at)
                         .bind(steps)
                         .bind(covered)
@@ -2188,6 +2183,19 @@ impl StoreImpl {
         limit: u32,
         scope: Option<&casewatch_authz::Scope>,
     ) -> Result<Vec<CaseHistory>, StoreError> {
+        self.read_histories(after, false, limit, scope).await
+    }
+
+    /// Up to `limit` cases in id order from `after` (exclusive, or inclusive with `from`), each
+    /// with its events in evaluation order: from the binary history, or from the log for a case
+    /// that has none stored.
+    async fn read_histories(
+        &self,
+        after: &str,
+        from: bool,
+        limit: u32,
+        scope: Option<&casewatch_authz::Scope>,
+    ) -> Result<Vec<CaseHistory>, StoreError> {
         let (condition, values) = match scope {
             Some(s) => s.sql(DIALECT, "unit_path", 2, param),
             None => ("1 = 1".to_owned(), Vec::new()),
@@ -2195,7 +2203,8 @@ impl StoreImpl {
         let mut tx = self.pool.begin().await?;
         // Binds in the order of their placeholders in the text: SQLite's `?` are positional.
         let mut q = sqlx::query(AssertSqlSafe(format!(
-            "SELECT case_id, unit, history FROM cases WHERE case_id > {} AND {condition} ORDER BY case_id LIMIT {}",
+            "SELECT case_id, unit, history FROM cases WHERE case_id {} {} AND {condition} ORDER BY case_id LIMIT {}",
+            if from { ">=" } else { ">" },
             param(1),
             param(values.len() + 2)
         )))
@@ -2382,20 +2391,15 @@ impl StoreImpl {
         })
     }
 
+    /// The ledger is not stored: it is the fold of the case's binary history (read from the log
+    /// for a case stored before histories existed), which costs microseconds per event and
+    /// spares every append rewriting a kilobyte or two of JSON per case.
     async fn get_case_impl(&self, case_id: &str) -> Result<Option<CaseLedger>, StoreError> {
-        let row = sqlx::query("SELECT ledger FROM cases WHERE case_id = $1")
-            .bind(case_id.to_owned())
-            .fetch_optional(&self.pool)
-            .await?;
-        match row {
-            None => Ok(None),
-            Some(r) => {
-                let json: String = r.try_get(0)?;
-                serde_json::from_str(&json)
-                    .map(Some)
-                    .map_err(|e| corrupt(format!("cases.case_id={case_id}"), e.to_string()))
-            }
-        }
+        let mut page = self.read_histories(case_id, true, 1, None).await?;
+        Ok(page
+            .pop()
+            .filter(|c| c.case_id == case_id)
+            .map(|c| CaseLedger::build(&c.case_id, &c.events)))
     }
 
     async fn case_events_impl(&self, case_id: &str) -> Result<Vec<StoredEvent>, StoreError> {
@@ -2419,13 +2423,20 @@ impl StoreImpl {
     }
 
     async fn dump_ledgers_impl(&self) -> Result<Vec<(String, String)>, StoreError> {
-        let rows = sqlx::query("SELECT case_id, ledger FROM cases ORDER BY case_id")
-            .fetch_all(&self.pool)
-            .await?;
-        rows.iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()
-            .map_err(StoreError::from)
+        let mut out = Vec::new();
+        let mut after = String::new();
+        loop {
+            let page = self.read_histories(&after, false, 1000, None).await?;
+            let Some(last) = page.last() else { break };
+            after.clone_from(&last.case_id);
+            for c in page {
+                let ledger = CaseLedger::build(&c.case_id, &c.events);
+                let json = serde_json::to_string(&ledger)
+                    .map_err(|e| corrupt(format!("cases.case_id={}", c.case_id), e.to_string()))?;
+                out.push((c.case_id, json));
+            }
+        }
+        Ok(out)
     }
 }
 

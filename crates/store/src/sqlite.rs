@@ -181,6 +181,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "finding_counts",
         sql: include_str!("../migrations/sqlite/0007_finding_counts.sql"),
     },
+    Migration {
+        version: 8,
+        name: "ledger_folded_on_read",
+        sql: include_str!("../migrations/sqlite/0008_ledger_folded_on_read.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through

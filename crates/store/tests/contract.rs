@@ -925,6 +925,45 @@ mod supervision {
         }
     }
 
+    /// The ledger is not stored: reading a case folds its events, from the binary history or,
+    /// without one, from the log; a damaged history is named, not a panic or a wrong ledger.
+    #[tokio::test]
+    async fn a_case_is_read_as_the_fold_of_its_events() {
+        for db in each_backend().await {
+            let at = t("2026-03-02T12:00:00+08:00");
+            let mut events = detained();
+            // Out of order on purpose: the fold is in the order of `at`.
+            events.reverse();
+            db.store.append(&events, at).await.unwrap();
+            events.sort_by_key(|e| e.at);
+            let expected = casewatch_core::ledger::CaseLedger::build("D", &events);
+            assert_eq!(
+                db.store.get_case("D").await.unwrap().as_ref(),
+                Some(&expected),
+                "{}",
+                db.label
+            );
+            assert_eq!(db.store.get_case("C").await.unwrap(), None, "{}", db.label);
+            assert_eq!(db.store.get_case("D0").await.unwrap(), None, "{}", db.label);
+
+            execute(&db, "UPDATE cases SET history = NULL WHERE case_id = 'D'").await;
+            assert_eq!(
+                db.store.get_case("D").await.unwrap().as_ref(),
+                Some(&expected),
+                "{}: read from the log",
+                db.label
+            );
+
+            execute(&db, "UPDATE cases SET history = $1 WHERE case_id = 'D'").await;
+            let err = db.store.get_case("D").await.unwrap_err();
+            assert!(
+                matches!(&err, StoreError::Corrupt { at, .. } if at.contains("case_id=D")),
+                "{}: {err}",
+                db.label
+            );
+        }
+    }
+
     /// A damaged binary history is reported as corruption naming the case, not a panic, and
     /// `replay` rebuilds it from the log.
     #[tokio::test]
