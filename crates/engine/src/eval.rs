@@ -6,6 +6,7 @@
 //! before the event. When the walk is done, each clock's due is computed from its start, its limit,
 //! the extensions that came in time and its pauses, and its state follows from `now`.
 
+use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 
 use casewatch_core::event_type::SubjectRule;
@@ -29,7 +30,8 @@ struct OpenClock<'p> {
     rule: &'p Rule,
     clock: &'p Clock,
     subject: Option<String>,
-    start: Event,
+    /// The starting event (borrowed from the case's events: a clock does not copy its event).
+    start: &'p Event,
     /// The period in the limit's unit (after day extensions), for period limits.
     amount: i64,
     /// Months added by renewals, each counted from the last day of the period before it.
@@ -143,7 +145,7 @@ fn holds(when: Option<&crate::expr::Expr>, b: &impl Bindings) -> Result<bool, St
 }
 
 impl<'p> Walk<'p> {
-    fn step(&mut self, rule: &'p Rule, e: &Event, b: &EventBindings<'_>, state: &CaseLedger) {
+    fn step(&mut self, rule: &'p Rule, e: &'p Event, b: &EventBindings<'_>, state: &CaseLedger) {
         match &rule.body {
             RuleBody::Clock(clock) => {
                 self.stops_and_extensions(rule, clock, e, b);
@@ -161,9 +163,9 @@ impl<'p> Walk<'p> {
                             self.findings.push(self.check_finding(
                                 rule,
                                 e,
-                                e.subject.as_ref().map(ToString::to_string),
+                                e.subject.as_ref().map(|s| s.as_str().to_owned()),
                                 State::Violated,
-                                format!("规则无法求值：{m}"),
+                                &format!("规则无法求值：{m}"),
                             ));
                             continue;
                         }
@@ -190,36 +192,40 @@ impl<'p> Walk<'p> {
                                         e,
                                         Some(s.to_owned()),
                                         State::Violated,
-                                        format!("规则无法求值：{m}"),
+                                        &format!("规则无法求值：{m}"),
                                     ));
                                     continue;
                                 }
                             }
                             let (st, text) = match check.require.holds(&inner) {
-                                Ok(true) => (State::Passed, check.passed.clone()),
-                                Ok(false) => (State::Violated, check.violated.clone()),
-                                Err(m) => (State::Violated, format!("规则无法求值：{m}")),
+                                Ok(true) => (State::Passed, Cow::Borrowed(check.passed.as_str())),
+                                Ok(false) => {
+                                    (State::Violated, Cow::Borrowed(check.violated.as_str()))
+                                }
+                                Err(m) => {
+                                    (State::Violated, Cow::Owned(format!("规则无法求值：{m}")))
+                                }
                             };
                             self.findings.push(self.check_finding(
                                 rule,
                                 e,
                                 Some(s.to_owned()),
                                 st,
-                                text,
+                                &text,
                             ));
                         }
                     } else {
                         let (st, text) = match check.require.holds(b) {
-                            Ok(true) => (State::Passed, check.passed.clone()),
-                            Ok(false) => (State::Violated, check.violated.clone()),
-                            Err(m) => (State::Violated, format!("规则无法求值：{m}")),
+                            Ok(true) => (State::Passed, Cow::Borrowed(check.passed.as_str())),
+                            Ok(false) => (State::Violated, Cow::Borrowed(check.violated.as_str())),
+                            Err(m) => (State::Violated, Cow::Owned(format!("规则无法求值：{m}"))),
                         };
                         let subject = match rule.scope {
-                            RuleScope::Subject => e.subject.as_ref().map(ToString::to_string),
+                            RuleScope::Subject => e.subject.as_ref().map(|s| s.as_str().to_owned()),
                             RuleScope::Case => None,
                         };
                         self.findings
-                            .push(self.check_finding(rule, e, subject, st, text));
+                            .push(self.check_finding(rule, e, subject, st, &text));
                     }
                 }
             }
@@ -232,25 +238,25 @@ impl<'p> Walk<'p> {
         e: &Event,
         subject: Option<String>,
         state: State,
-        text: String,
+        text: &str,
     ) -> Finding {
         Finding {
             rule: rule.id.clone(),
-            case: e.case.to_string(),
+            case: e.case.as_str().to_owned(),
             subject,
-            reference: e.id.to_string(),
+            reference: e.id.as_str().to_owned(),
             state,
             started: None,
             due: None,
             warn_at: None,
             stopped: None,
             explain: if self.explain {
-                explain::check(rule, e, state, &text)
+                explain::check(rule, e, state, text)
             } else {
                 String::new()
             },
-            unit: e.unit.as_ref().map(ToString::to_string),
-            officer: e.officer.as_ref().map(ToString::to_string),
+            unit: e.unit.as_ref().map(|u| u.as_str().to_owned()),
+            officer: e.officer.as_ref().map(|o| o.as_str().to_owned()),
             next_transition: None,
         }
     }
@@ -281,7 +287,7 @@ impl<'p> Walk<'p> {
             if !Self::concerns(oc, e) {
                 continue;
             }
-            let inner = b.with_start(EventFacts::new(&oc.start));
+            let inner = b.with_start(EventFacts::new(oc.start));
             // Pauses first: an appraisal that starts is not a stop.
             for (pstart, pend) in &clock.pauses {
                 if *pstart == e.event_type && oc.pauses.last().is_none_or(|p| p.1.is_some()) {
@@ -378,22 +384,25 @@ impl<'p> Walk<'p> {
         }
     }
 
-    fn starts(&mut self, rule: &'p Rule, clock: &'p Clock, e: &Event, b: &EventBindings<'_>) {
+    fn starts(&mut self, rule: &'p Rule, clock: &'p Clock, e: &'p Event, b: &EventBindings<'_>) {
         for t in clock.starts.iter().filter(|t| t.on == e.event_type) {
             if !in_force(rule, e.at) {
                 continue;
             }
             let subject = match rule.scope {
-                RuleScope::Subject => e.subject.as_ref().map(ToString::to_string),
+                RuleScope::Subject => e.subject.as_ref().map(|s| s.as_str().to_owned()),
                 RuleScope::Case => None,
             };
-            let key = (rule.id.clone(), subject.clone().unwrap_or_default());
             let problem = match holds(t.when.as_ref(), b) {
                 Ok(true) => None,
                 Ok(false) => continue,
                 Err(m) => Some(m),
             };
-            if t.first && !self.first_seen.insert(key) {
+            if t.first
+                && !self
+                    .first_seen
+                    .insert((rule.id.clone(), subject.clone().unwrap_or_default()))
+            {
                 continue;
             }
             let inner = b.with_start(EventFacts::new(e));
@@ -408,7 +417,7 @@ impl<'p> Walk<'p> {
                 rule,
                 clock,
                 subject,
-                start: e.clone(),
+                start: e,
                 amount,
                 added_months: Vec::new(),
                 n_extensions: 0,
@@ -482,7 +491,7 @@ impl<'p> Walk<'p> {
                     self.pack,
                     oc.rule,
                     oc.clock,
-                    &oc.start,
+                    oc.start,
                     oc.amount,
                     &due,
                     state,
@@ -496,17 +505,17 @@ impl<'p> Walk<'p> {
             };
             self.findings.push(Finding {
                 rule: oc.rule.id.clone(),
-                case: oc.start.case.to_string(),
+                case: oc.start.case.as_str().to_owned(),
                 subject: oc.subject.clone(),
-                reference: oc.start.id.to_string(),
+                reference: oc.start.id.as_str().to_owned(),
                 state,
                 started: Some(t0),
                 due: Some(due.due),
                 warn_at: Some(warn),
                 stopped: oc.stopped.as_ref().map(|s| s.0),
                 explain,
-                unit: oc.start.unit.as_ref().map(ToString::to_string),
-                officer: oc.start.officer.as_ref().map(ToString::to_string),
+                unit: oc.start.unit.as_ref().map(|u| u.as_str().to_owned()),
+                officer: oc.start.officer.as_ref().map(|o| o.as_str().to_owned()),
                 next_transition,
             });
         }
