@@ -21,6 +21,16 @@ pub enum IdError {
 
 /// Checks the character set and length shared by event ids and case ids (`events.md`).
 fn check_id(s: &str) -> Result<(), IdError> {
+    // The common case in one pass over the bytes: every allowed character is ASCII, so the
+    // length in bytes is the length in characters. Anything else takes the path below, which
+    // names what is wrong.
+    if !s.is_empty()
+        && s.len() <= MAX_ID_LEN
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'.' | b'_' | b':' | b'-'))
+    {
+        return Ok(());
+    }
     if s.is_empty() {
         return Err(IdError::Empty);
     }
@@ -97,6 +107,17 @@ pub enum RefError {
 impl Ref {
     /// Parses a subject, unit or officer reference.
     pub fn parse(s: &str) -> Result<Self, RefError> {
+        // The common case in one pass over the bytes: ASCII without control characters, not
+        // only spaces (the only ASCII white space that is not a control character), at most
+        // 128 bytes, which is then 128 characters. Anything else takes the path below, which
+        // names what is wrong.
+        if s.len() <= MAX_ID_LEN
+            && s.is_ascii()
+            && !s.bytes().any(|b| b.is_ascii_control())
+            && s.bytes().any(|b| b != b' ')
+        {
+            return Ok(Self(s.to_owned()));
+        }
         if s.trim().is_empty() {
             return Err(RefError::Empty);
         }
@@ -135,6 +156,78 @@ mod tests {
         assert_eq!(CaseId::parse("案1"), Err(IdError::BadChar('案')));
         assert_eq!(EventId::parse(&"x".repeat(129)), Err(IdError::TooLong(129)));
         assert!(EventId::parse(&"x".repeat(128)).is_ok());
+    }
+
+    /// The rules as the interchange format states them, character by character: the one-pass
+    /// checks must give the same answer for every string.
+    fn id_by_the_letter(s: &str) -> Result<(), IdError> {
+        if s.is_empty() {
+            return Err(IdError::Empty);
+        }
+        let n = s.chars().count();
+        if n > MAX_ID_LEN {
+            return Err(IdError::TooLong(n));
+        }
+        match s
+            .chars()
+            .find(|c| !(c.is_ascii_alphanumeric() || matches!(c, '.' | '_' | ':' | '-')))
+        {
+            Some(c) => Err(IdError::BadChar(c)),
+            None => Ok(()),
+        }
+    }
+
+    fn ref_by_the_letter(s: &str) -> Result<(), RefError> {
+        if s.trim().is_empty() {
+            return Err(RefError::Empty);
+        }
+        let n = s.chars().count();
+        if n > MAX_ID_LEN {
+            return Err(RefError::TooLong(n));
+        }
+        if s.chars().any(char::is_control) {
+            return Err(RefError::Control);
+        }
+        Ok(())
+    }
+
+    #[test]
+    fn the_one_pass_checks_agree_with_the_rules_as_written() {
+        // Every string of up to three characters over an alphabet with each kind of character
+        // (allowed, punctuation, spaces, controls, DEL, non-ASCII, a C1 control), and long ones
+        // around the limit.
+        let alphabet = [
+            'a', 'Z', '0', '-', '.', '_', ':', ' ', '\t', '\x0b', '\n', '\x7f', '案', '\u{85}', '/',
+        ];
+        let mut cases = vec![String::new()];
+        for len in 1..=3 {
+            let mut idx = vec![0usize; len];
+            loop {
+                cases.push(idx.iter().map(|&i| alphabet[i]).collect());
+                let mut k = 0;
+                while k < len {
+                    idx[k] += 1;
+                    if idx[k] < alphabet.len() {
+                        break;
+                    }
+                    idx[k] = 0;
+                    k += 1;
+                }
+                if k == len {
+                    break;
+                }
+            }
+        }
+        for n in [127, 128, 129] {
+            cases.push("x".repeat(n));
+            cases.push(" ".repeat(n));
+            cases.push(format!("{}案", "x".repeat(n - 1)));
+            cases.push(format!("{}案", "x".repeat(n - 2)));
+        }
+        for c in &cases {
+            assert_eq!(check_id(c), id_by_the_letter(c), "id {c:?}");
+            assert_eq!(Ref::parse(c).map(|_| ()), ref_by_the_letter(c), "ref {c:?}");
+        }
     }
 
     #[test]
