@@ -264,6 +264,15 @@ struct CaseEvents {
     events: Vec<Event>,
 }
 
+/// Which cases [`StoreImpl::read_histories`] reads.
+#[derive(Clone, Copy)]
+enum Pick<'a> {
+    /// Those whose id sorts after this one (paging through every case).
+    After(&'a str),
+    /// The one with this id.
+    Only(&'a str),
+}
+
 /// Cases re-evaluated per transaction.
 const REEVALUATE_CHUNK: usize = 2000;
 
@@ -2183,16 +2192,14 @@ impl StoreImpl {
         limit: u32,
         scope: Option<&casewatch_authz::Scope>,
     ) -> Result<Vec<CaseHistory>, StoreError> {
-        self.read_histories(after, false, limit, scope).await
+        self.read_histories(Pick::After(after), limit, scope).await
     }
 
-    /// Up to `limit` cases in id order from `after` (exclusive, or inclusive with `from`), each
-    /// with its events in evaluation order: from the binary history, or from the log for a case
-    /// that has none stored.
+    /// Up to `limit` of the cases `pick` names, in id order, each with its events in evaluation
+    /// order: from the binary history, or from the log for a case that has none stored.
     async fn read_histories(
         &self,
-        after: &str,
-        from: bool,
+        pick: Pick<'_>,
         limit: u32,
         scope: Option<&casewatch_authz::Scope>,
     ) -> Result<Vec<CaseHistory>, StoreError> {
@@ -2204,11 +2211,16 @@ impl StoreImpl {
         // Binds in the order of their placeholders in the text: SQLite's `?` are positional.
         let mut q = sqlx::query(AssertSqlSafe(format!(
             "SELECT case_id, unit, history FROM cases WHERE case_id {} {} AND {condition} ORDER BY case_id LIMIT {}",
-            if from { ">=" } else { ">" },
+            match pick {
+                Pick::After(_) => ">",
+                Pick::Only(_) => "=",
+            },
             param(1),
             param(values.len() + 2)
         )))
-        .bind(after.to_owned());
+        .bind(match pick {
+            Pick::After(id) | Pick::Only(id) => id.to_owned(),
+        });
         for v in values {
             q = q.bind(v);
         }
@@ -2395,10 +2407,9 @@ impl StoreImpl {
     /// for a case stored before histories existed), which costs microseconds per event and
     /// spares every append rewriting a kilobyte or two of JSON per case.
     async fn get_case_impl(&self, case_id: &str) -> Result<Option<CaseLedger>, StoreError> {
-        let mut page = self.read_histories(case_id, true, 1, None).await?;
+        let mut page = self.read_histories(Pick::Only(case_id), 1, None).await?;
         Ok(page
             .pop()
-            .filter(|c| c.case_id == case_id)
             .map(|c| CaseLedger::build(&c.case_id, &c.events)))
     }
 
@@ -2426,7 +2437,7 @@ impl StoreImpl {
         let mut out = Vec::new();
         let mut after = String::new();
         loop {
-            let page = self.read_histories(&after, false, 1000, None).await?;
+            let page = self.read_histories(Pick::After(&after), 1000, None).await?;
             let Some(last) = page.last() else { break };
             after.clone_from(&last.case_id);
             for c in page {
