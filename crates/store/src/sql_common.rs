@@ -1157,7 +1157,16 @@ impl StoreImpl {
             ats,
             audits,
         };
+        let started = std::time::Instant::now();
         let outcome = self.write_group_tx(&g).await;
+        // What an operator needs to see whether the writer keeps up (`RUST_LOG=casewatch_store=debug`).
+        tracing::debug!(
+            batches = g.lens.len(),
+            events = g.events.len(),
+            ms = started.elapsed().as_secs_f64() * 1e3,
+            ok = outcome.is_ok(),
+            "group written"
+        );
         if outcome.is_ok() {
             self.wrote();
         }

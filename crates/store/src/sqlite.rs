@@ -118,8 +118,18 @@ async fn checkpoint_pass(
             break;
         }
     }
+    let waited = std::time::Instant::now();
     let _writer = write.lock().await;
-    checkpoint(conn, RESTART).await?;
+    let held = std::time::Instant::now();
+    let (busy, frames, _) = checkpoint(conn, RESTART).await?;
+    // How long the writer waited for this restart (`RUST_LOG=casewatch_store=debug`).
+    tracing::debug!(
+        busy,
+        frames,
+        wait_ms = (held - waited).as_secs_f64() * 1e3,
+        held_ms = held.elapsed().as_secs_f64() * 1e3,
+        "WAL restarted"
+    );
     Ok(())
 }
 
