@@ -10,6 +10,7 @@ use std::borrow::Cow;
 use std::collections::{BTreeSet, HashSet};
 
 use casewatch_core::event_type::SubjectRule;
+use casewatch_core::ids::Ref;
 use casewatch_core::ledger::CaseLedger;
 use casewatch_core::{Event, EventType};
 use jiff::{SignedDuration, Timestamp};
@@ -19,7 +20,7 @@ use crate::expr::{Bindings, EventBindings};
 use crate::facts::{CaseFacts, EventFacts, Facts, SubjectFacts};
 use crate::finding::{Finding, State};
 use crate::pack::{
-    Amount, Clock, ExtendAction, LimitSpec, Pack, Rule, RuleBody, RuleScope, Unit, Warning,
+    Amount, Check, Clock, ExtendAction, LimitSpec, Pack, Rule, RuleBody, RuleScope, Unit, Warning,
 };
 use crate::time::{
     Calendar, CalendarMode, Due, Limit, compute_due, date_of, pause_days, start_of_day, warning_at,
@@ -140,6 +141,25 @@ fn in_force(rule: &Rule, at: Timestamp) -> bool {
     rule.in_force.0.is_none_or(|from| d >= from) && rule.in_force.1.is_none_or(|until| d < until)
 }
 
+/// A check's state and the text of its explanation, given whether its requirement held.
+fn verdict(check: &Check, held: Result<bool, String>) -> (State, Cow<'_, str>) {
+    match held {
+        Ok(true) => (State::Passed, Cow::Borrowed(check.passed.as_str())),
+        Ok(false) => (State::Violated, Cow::Borrowed(check.violated.as_str())),
+        Err(m) => (State::Violated, Cow::Owned(unevaluable(&m))),
+    }
+}
+
+/// The explanation of a finding whose condition could not be evaluated.
+fn unevaluable(reason: &str) -> String {
+    format!("规则无法求值：{reason}")
+}
+
+/// A reference as a finding keeps it.
+fn owned(r: Option<&Ref>) -> Option<String> {
+    r.map(|r| r.as_str().to_owned())
+}
+
 fn holds(when: Option<&crate::expr::Expr>, b: &impl Bindings) -> Result<bool, String> {
     when.map_or(Ok(true), |w| w.holds(b))
 }
@@ -163,9 +183,9 @@ impl<'p> Walk<'p> {
                             self.findings.push(self.check_finding(
                                 rule,
                                 e,
-                                e.subject.as_ref().map(|s| s.as_str().to_owned()),
+                                owned(e.subject.as_ref()),
                                 State::Violated,
-                                &format!("规则无法求值：{m}"),
+                                &unevaluable(&m),
                             ));
                             continue;
                         }
@@ -192,20 +212,12 @@ impl<'p> Walk<'p> {
                                         e,
                                         Some(s.to_owned()),
                                         State::Violated,
-                                        &format!("规则无法求值：{m}"),
+                                        &unevaluable(&m),
                                     ));
                                     continue;
                                 }
                             }
-                            let (st, text) = match check.require.holds(&inner) {
-                                Ok(true) => (State::Passed, Cow::Borrowed(check.passed.as_str())),
-                                Ok(false) => {
-                                    (State::Violated, Cow::Borrowed(check.violated.as_str()))
-                                }
-                                Err(m) => {
-                                    (State::Violated, Cow::Owned(format!("规则无法求值：{m}")))
-                                }
-                            };
+                            let (st, text) = verdict(check, check.require.holds(&inner));
                             self.findings.push(self.check_finding(
                                 rule,
                                 e,
@@ -215,13 +227,9 @@ impl<'p> Walk<'p> {
                             ));
                         }
                     } else {
-                        let (st, text) = match check.require.holds(b) {
-                            Ok(true) => (State::Passed, Cow::Borrowed(check.passed.as_str())),
-                            Ok(false) => (State::Violated, Cow::Borrowed(check.violated.as_str())),
-                            Err(m) => (State::Violated, Cow::Owned(format!("规则无法求值：{m}"))),
-                        };
+                        let (st, text) = verdict(check, check.require.holds(b));
                         let subject = match rule.scope {
-                            RuleScope::Subject => e.subject.as_ref().map(|s| s.as_str().to_owned()),
+                            RuleScope::Subject => owned(e.subject.as_ref()),
                             RuleScope::Case => None,
                         };
                         self.findings
@@ -255,8 +263,8 @@ impl<'p> Walk<'p> {
             } else {
                 String::new()
             },
-            unit: e.unit.as_ref().map(|u| u.as_str().to_owned()),
-            officer: e.officer.as_ref().map(|o| o.as_str().to_owned()),
+            unit: owned(e.unit.as_ref()),
+            officer: owned(e.officer.as_ref()),
             next_transition: None,
         }
     }
@@ -390,7 +398,7 @@ impl<'p> Walk<'p> {
                 continue;
             }
             let subject = match rule.scope {
-                RuleScope::Subject => e.subject.as_ref().map(|s| s.as_str().to_owned()),
+                RuleScope::Subject => owned(e.subject.as_ref()),
                 RuleScope::Case => None,
             };
             let problem = match holds(t.when.as_ref(), b) {
@@ -514,8 +522,8 @@ impl<'p> Walk<'p> {
                 warn_at: Some(warn),
                 stopped: oc.stopped.as_ref().map(|s| s.0),
                 explain,
-                unit: oc.start.unit.as_ref().map(|u| u.as_str().to_owned()),
-                officer: oc.start.officer.as_ref().map(|o| o.as_str().to_owned()),
+                unit: owned(oc.start.unit.as_ref()),
+                officer: owned(oc.start.officer.as_ref()),
                 next_transition,
             });
         }
