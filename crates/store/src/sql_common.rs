@@ -30,6 +30,7 @@ use casewatch_core::{Event, EventType, FieldError, ParseOptions};
 use casewatch_engine::time::Calendar;
 use casewatch_engine::{Finding, Pack};
 use jiff::Timestamp;
+use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrate::Migration;
@@ -1736,14 +1737,17 @@ impl StoreImpl {
         tx: &mut Transaction<'static, Db>,
         last: &str,
     ) -> Result<Vec<ReevalInput>, StoreError> {
-        let rows = sqlx::query("SELECT case_id, last_seq, unit, n_steps, n_covered, fdigest, history FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
+        // Streamed, not fetched whole: each row (a copy of its history made by SQLite's
+        // allocator) is dropped as soon as it is converted, so the chunk's megabytes are not
+        // held twice and the C heap does not shrink and grow again on every chunk
+        // (`docs/performance-notes.md`, seventh round).
+        let mut rows = sqlx::query("SELECT case_id, last_seq, unit, n_steps, n_covered, fdigest, history FROM cases WHERE case_id > $1 ORDER BY case_id LIMIT $2")
             .bind(last.to_owned())
             .bind(REEVALUATE_CHUNK as i64)
-            .fetch_all(&mut **tx)
-            .await?;
-        let mut cases = Vec::with_capacity(rows.len());
+            .fetch(&mut **tx);
+        let mut cases = Vec::with_capacity(REEVALUATE_CHUNK);
         let mut without_history = Vec::new();
-        for r in &rows {
+        while let Some(r) = rows.try_next().await? {
             let history: Option<Vec<u8>> = r.try_get(6)?;
             let case_id: String = r.try_get(0)?;
             if history.is_none() {
