@@ -250,17 +250,41 @@ impl Event {
 
     /// A string field of `data`, if present and a string.
     pub fn data_str(&self, key: &str) -> Option<&str> {
-        self.data.get(key).and_then(Value::as_str)
+        member(&self.data, key).and_then(Value::as_str)
+    }
+
+    /// A member of `data`, if present (see [`member`]).
+    pub fn data_get(&self, key: &str) -> Option<&Value> {
+        member(&self.data, key)
     }
 
     /// A boolean field of `data`; absent or null counts as `false`.
     pub fn data_bool(&self, key: &str) -> bool {
-        self.data.get(key).and_then(Value::as_bool).unwrap_or(false)
+        member(&self.data, key)
+            .and_then(Value::as_bool)
+            .unwrap_or(false)
     }
 
     /// An integer field of `data`, if present.
     pub fn data_i64(&self, key: &str) -> Option<i64> {
-        self.data.get(key).and_then(Value::as_i64)
+        member(&self.data, key).and_then(Value::as_i64)
+    }
+}
+
+/// Objects with at most this many members are searched in order rather than through their hash
+/// index.
+const SCAN_MEMBERS: usize = 12;
+
+/// The member `key` of a JSON object. Same answer as `Map::get`, but a small object (as `data`
+/// objects are: a handful of members) is searched by comparing keys in order: the map's index
+/// hashes the key with SipHash (a dependency turns on serde_json's `preserve_order`, and with it
+/// std's `RandomState`), which cost more than the comparisons and was a tenth of re-evaluation's
+/// instructions (`docs/performance-notes.md`, seventh round).
+pub fn member<'m>(m: &'m Map<String, Value>, key: &str) -> Option<&'m Value> {
+    if m.len() <= SCAN_MEMBERS {
+        m.iter().find(|(k, _)| k.as_str() == key).map(|(_, v)| v)
+    } else {
+        m.get(key)
     }
 }
 

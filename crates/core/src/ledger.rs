@@ -4,13 +4,14 @@
 //! arrival). Incremental ingestion and `casewatch replay` both call it with the full event list of
 //! the case, so the two can never disagree.
 
-use std::collections::{BTreeMap, BTreeSet, HashSet};
+use std::collections::{BTreeMap, BTreeSet};
 
 use jiff::Timestamp;
 use serde::{Deserialize, Serialize};
 
 use crate::event::Event;
 use crate::event_type::EventType;
+use crate::fasthash::FastSet;
 use crate::time::{china_tz, format_instant, parse_instant};
 
 /// An instant that serializes as RFC 3339 in `+08:00`.
@@ -376,7 +377,7 @@ impl CaseLedger {
         let mut events: Vec<&Event> = events.into_iter().collect();
         // A stable sort keeps arrival order among events of the same instant.
         events.sort_by_key(|e| e.at);
-        let retracted: HashSet<&str> = events
+        let retracted: FastSet<&str> = events
             .iter()
             .filter(|e| e.event_type == EventType::EventRetracted)
             .filter_map(|e| e.data_str("target"))
@@ -449,7 +450,7 @@ impl CaseLedger {
             T::CaseDecided => {
                 self.decision = Some(Decision {
                     penalty: data_string("penalty").unwrap_or_default(),
-                    amount: e.data.get("amount").and_then(serde_json::Value::as_f64),
+                    amount: e.data_get("amount").and_then(serde_json::Value::as_f64),
                     at,
                     paid_at: None,
                 });
@@ -631,7 +632,7 @@ impl CaseLedger {
                 p.kind = data_string("kind");
                 p.category = data_string("category");
                 p.description = data_string("description");
-                p.quantity = e.data.get("quantity").and_then(serde_json::Value::as_f64);
+                p.quantity = e.data_get("quantity").and_then(serde_json::Value::as_f64);
                 p.seized_at = Some(at);
                 p.set_state("seized", at);
             }

@@ -8,6 +8,7 @@ pub mod batch;
 pub mod chain;
 pub mod event;
 pub mod event_type;
+pub mod fasthash;
 pub mod ids;
 pub mod ledger;
 pub mod time;

@@ -10,8 +10,9 @@
 //! whole system's are the same ratio over all their cases' steps (not an average of ratios). The
 //! unwatched types name where the pack should grow.
 
-use std::collections::{BTreeMap, HashSet};
+use std::collections::BTreeMap;
 
+use casewatch_core::fasthash::FastSet;
 use casewatch_core::{Event, EventType};
 use serde::Serialize;
 
@@ -118,8 +119,8 @@ fn expression_sources(pack: &Pack) -> Vec<&str> {
 }
 
 /// The event types the pack watches: those rules react to, and those whose facts they read.
-pub fn watched_types(pack: &Pack) -> HashSet<String> {
-    let mut types: HashSet<String> = casewatch_core::event_type::KNOWN_TYPES
+pub fn watched_types(pack: &Pack) -> FastSet<String> {
+    let mut types: FastSet<String> = casewatch_core::event_type::KNOWN_TYPES
         .iter()
         .filter(|t| !pack.rules_for(t.as_str()).is_empty())
         .map(ToString::to_string)
@@ -169,8 +170,8 @@ pub fn of_case(pack: &Pack, events: &[Event]) -> CaseCoverage {
 }
 
 /// [`of_case`] with the watched types computed once (see [`watched_types`]).
-pub fn of_case_with(watched: &HashSet<String>, events: &[Event]) -> CaseCoverage {
-    let retracted: HashSet<&str> = events
+pub fn of_case_with(watched: &FastSet<String>, events: &[Event]) -> CaseCoverage {
+    let retracted: FastSet<&str> = events
         .iter()
         .filter(|e| e.event_type == EventType::EventRetracted)
         .filter_map(|e| e.data_str("target"))

@@ -7,9 +7,10 @@
 //! the extensions that came in time and its pauses, and its state follows from `now`.
 
 use std::borrow::Cow;
-use std::collections::{BTreeSet, HashSet};
+use std::collections::BTreeSet;
 
 use casewatch_core::event_type::SubjectRule;
+use casewatch_core::fasthash::FastSet;
 use casewatch_core::ids::Ref;
 use casewatch_core::ledger::CaseLedger;
 use casewatch_core::{Event, EventType};
@@ -72,7 +73,7 @@ fn walk(
 ) -> Vec<Finding> {
     let mut evs: Vec<&Event> = events.iter().filter(|e| e.at <= now).collect();
     evs.sort_by_key(|e| e.at);
-    let retracted: HashSet<&str> = evs
+    let retracted: FastSet<&str> = evs
         .iter()
         .filter(|e| e.event_type == EventType::EventRetracted)
         .filter_map(|e| e.data_str("target"))
@@ -94,7 +95,7 @@ fn walk(
         now,
         clocks: Vec::new(),
         findings: Vec::new(),
-        first_seen: HashSet::new(),
+        first_seen: FastSet::default(),
         explain,
     };
     let mut state = CaseLedger::empty(&case_id);
@@ -131,7 +132,7 @@ struct Walk<'p> {
     clocks: Vec<OpenClock<'p>>,
     findings: Vec<Finding>,
     /// (rule id, scope key) pairs whose first start has been seen, for `first = true` starts.
-    first_seen: HashSet<(String, String)>,
+    first_seen: FastSet<(String, String)>,
     /// Whether to write the explanations (see [`evaluate_brief`]).
     explain: bool,
 }

@@ -147,8 +147,7 @@ impl PartialEq for FactMap<'_> {
 impl<'a> FactMap<'a> {
     /// The member `key`, unless it is absent or `null`.
     pub fn get(&self, key: &str) -> Option<Fact<'a>> {
-        self.0
-            .get(key)
+        casewatch_core::event::member(self.0, key)
             .filter(|v| !v.is_null())
             .map(Fact::from_json)
     }

@@ -1,7 +1,9 @@
 //! Rule packs: reading a folder of TOML rule files, checking every part, and compiling it into
 //! the form the evaluator runs. The format is documented in `docs/rule-pack-format.md`.
 
-use std::collections::{BTreeMap, BTreeSet, HashMap};
+use std::collections::{BTreeMap, BTreeSet};
+
+use casewatch_core::fasthash::FastMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
@@ -67,7 +69,7 @@ pub struct Pack {
     /// The CEL environment every expression was compiled for.
     pub(crate) env: Arc<Env>,
     /// For each event type, the rules that react to it.
-    pub(crate) by_type: HashMap<String, Vec<usize>>,
+    pub(crate) by_type: FastMap<String, Vec<usize>>,
 }
 
 /// Whether a rule watches a case or each of its subjects.
@@ -431,7 +433,7 @@ impl Pack {
         if !problems.is_empty() {
             return Err(PackError(problems));
         }
-        let mut by_type: HashMap<String, Vec<usize>> = HashMap::new();
+        let mut by_type: FastMap<String, Vec<usize>> = FastMap::default();
         for (i, r) in rules.iter().enumerate() {
             let mut types: BTreeSet<String> = BTreeSet::new();
             match &r.body {

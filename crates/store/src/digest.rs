@@ -15,13 +15,15 @@
 
 use std::collections::HashMap;
 
+use casewatch_core::fasthash::FastMap;
+
 use casewatch_engine::time::Calendar;
 use casewatch_engine::{Finding, Pack};
 use sha2::{Digest, Sha256};
 
 /// The fingerprints of the rules and of the calendar in force.
 pub(crate) struct Fingerprints {
-    rules: HashMap<String, [u8; 32]>,
+    rules: FastMap<String, [u8; 32]>,
     calendar: [u8; 32],
 }
 
@@ -51,27 +53,27 @@ impl Fingerprints {
     }
 }
 
-fn put_str(h: &mut Sha256, s: &str) {
-    h.update((s.len() as u64).to_le_bytes());
-    h.update(s.as_bytes());
+fn put_str(h: &mut Vec<u8>, s: &str) {
+    h.extend_from_slice(&(s.len() as u64).to_le_bytes());
+    h.extend_from_slice(s.as_bytes());
 }
 
-fn put_opt_str(h: &mut Sha256, s: Option<&str>) {
+fn put_opt_str(h: &mut Vec<u8>, s: Option<&str>) {
     match s {
-        None => h.update([0]),
+        None => h.extend_from_slice(&[0]),
         Some(s) => {
-            h.update([1]);
+            h.extend_from_slice(&[1]);
             put_str(h, s);
         }
     }
 }
 
-fn put_opt_time(h: &mut Sha256, t: Option<jiff::Timestamp>) {
+fn put_opt_time(h: &mut Vec<u8>, t: Option<jiff::Timestamp>) {
     match t {
-        None => h.update([0]),
+        None => h.extend_from_slice(&[0]),
         Some(t) => {
-            h.update([1]);
-            h.update(t.as_microsecond().to_le_bytes());
+            h.extend_from_slice(&[1]);
+            h.extend_from_slice(&t.as_microsecond().to_le_bytes());
         }
     }
 }
@@ -86,31 +88,39 @@ pub(crate) fn of_findings(
     paths: &HashMap<String, String>,
     in_effect: usize,
 ) -> i64 {
-    let mut h = Sha256::new();
-    h.update(fp.calendar);
-    h.update((in_effect as u64).to_le_bytes());
-    h.update((findings.len() as u64).to_le_bytes());
+    // The bytes are gathered first and hashed once: one SHA-256 call per case instead of a dozen
+    // small updates per finding (the same bytes, so stored digests stay valid).
+    let mut buf = Vec::with_capacity(64 + findings.len() * 160);
+    let h = &mut buf;
+    h.extend_from_slice(&fp.calendar);
+    h.extend_from_slice(&(in_effect as u64).to_le_bytes());
+    h.extend_from_slice(&(findings.len() as u64).to_le_bytes());
+    let case_path = case_unit.and_then(|u| paths.get(u)).map(String::as_str);
     for f in findings {
-        put_str(&mut h, &f.rule);
+        put_str(h, &f.rule);
         match fp.rules.get(&f.rule) {
-            Some(r) => h.update(r),
-            None => h.update([0u8; 32]),
+            Some(r) => h.extend_from_slice(r),
+            None => h.extend_from_slice(&[0u8; 32]),
         }
-        put_opt_str(&mut h, f.subject.as_deref());
-        put_str(&mut h, &f.reference);
-        h.update([u8::from(f.started.is_some())]);
-        put_str(&mut h, f.state.as_str());
-        put_opt_time(&mut h, f.started);
-        put_opt_time(&mut h, f.due);
-        put_opt_time(&mut h, f.warn_at);
-        put_opt_time(&mut h, f.stopped);
-        put_opt_time(&mut h, f.next_transition);
+        put_opt_str(h, f.subject.as_deref());
+        put_str(h, &f.reference);
+        h.extend_from_slice(&[u8::from(f.started.is_some())]);
+        put_str(h, f.state.as_str());
+        put_opt_time(h, f.started);
+        put_opt_time(h, f.due);
+        put_opt_time(h, f.warn_at);
+        put_opt_time(h, f.stopped);
+        put_opt_time(h, f.next_transition);
         let unit = case_unit.or(f.unit.as_deref());
-        put_opt_str(&mut h, unit);
-        put_opt_str(&mut h, unit.and_then(|u| paths.get(u)).map(String::as_str));
-        put_opt_str(&mut h, f.officer.as_deref());
+        put_opt_str(h, unit);
+        let path = match (case_unit, unit) {
+            (Some(_), _) => case_path,
+            (None, u) => u.and_then(|u| paths.get(u)).map(String::as_str),
+        };
+        put_opt_str(h, path);
+        put_opt_str(h, f.officer.as_deref());
     }
-    let out: [u8; 32] = h.finalize().into();
+    let out: [u8; 32] = Sha256::digest(&buf).into();
     let mut first = [0u8; 8];
     for (d, s) in first.iter_mut().zip(out) {
         *d = s;

@@ -320,7 +320,7 @@ struct ReevalContext {
     pack: Arc<Pack>,
     cal: Arc<Calendar>,
     fp: crate::digest::Fingerprints,
-    watched: HashSet<String>,
+    watched: casewatch_core::fasthash::FastSet<String>,
     /// Every registered unit's path.
     paths: HashMap<String, String>,
 }
@@ -429,7 +429,7 @@ struct Rebuilt {
 fn rebuild_one(
     pack: &Pack,
     cal: &Calendar,
-    watched: &HashSet<String>,
+    watched: &casewatch_core::fasthash::FastSet<String>,
     case: CaseEvents,
     now: Timestamp,
 ) -> Result<Rebuilt, StoreError> {

@@ -354,3 +354,19 @@ fn every_problem_is_reported_at_once() {
     let fields: Vec<&str> = errs.iter().map(|e| e.field.as_str()).collect();
     assert_eq!(fields, ["id", "case", "type", "at"]);
 }
+
+#[test]
+fn member_finds_what_the_map_finds_in_small_and_large_objects() {
+    for n in [0usize, 1, 5, SCAN_MEMBERS, SCAN_MEMBERS + 1, 40] {
+        let mut m = Map::new();
+        for i in 0..n {
+            m.insert(format!("k{i}"), json!(i));
+        }
+        for key in (0..n + 3)
+            .map(|i| format!("k{i}"))
+            .chain(["".to_owned(), "k".to_owned()])
+        {
+            assert_eq!(member(&m, &key), m.get(&key), "{n} members, key `{key}`");
+        }
+    }
+}
