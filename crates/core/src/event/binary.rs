@@ -65,7 +65,12 @@ pub struct DecodeError {
 
 /// Reads back every event of an encoding made by [`encode`] or [`encode_into`].
 pub fn decode(bytes: &[u8]) -> Result<Vec<Event>, DecodeError> {
-    let mut r = Reader { bytes, pos: 0 };
+    let mut r = Reader {
+        bytes,
+        pos: 0,
+        case: None,
+        refs: Vec::with_capacity(RECENT_REFS),
+    };
     match r.byte()? {
         VERSION => {}
         _ => return Err(r.fail("unknown version")),
@@ -146,7 +151,15 @@ fn put_value(out: &mut Vec<u8>, v: &Value) {
 struct Reader<'a> {
     bytes: &'a [u8],
     pos: usize,
+    /// The case of the event read last: a history's events share it.
+    case: Option<CaseId>,
+    /// References read recently (units, officers, subjects repeat within a case), most recent
+    /// last: a repeat is cloned instead of checked and parsed again.
+    refs: Vec<Ref>,
 }
+
+/// How many recent references [`Reader`] keeps.
+const RECENT_REFS: usize = 8;
 
 impl<'a> Reader<'a> {
     fn fail(&self, reason: &'static str) -> DecodeError {
@@ -203,33 +216,63 @@ impl<'a> Reader<'a> {
     }
 
     fn str(&mut self) -> Result<&'a str, DecodeError> {
-        let n = self.len()?;
-        let s = self.take(n)?;
+        let s = self.raw_str()?;
         std::str::from_utf8(s).map_err(|_| self.fail("string is not UTF-8"))
     }
 
-    fn opt(&mut self) -> Result<Option<&'a str>, DecodeError> {
-        match self.byte()? {
-            0 => Ok(None),
-            1 => self.str().map(Some),
-            _ => Err(self.fail("bad option tag")),
-        }
+    /// A string's bytes, not yet checked to be UTF-8.
+    fn raw_str(&mut self) -> Result<&'a [u8], DecodeError> {
+        let n = self.len()?;
+        self.take(n)
     }
 
+    /// An optional reference; one equal byte for byte to a recent one is that one again (its
+    /// bytes were checked when it was first read).
     fn opt_ref(&mut self) -> Result<Option<Ref>, DecodeError> {
-        match self.opt()? {
-            None => Ok(None),
-            Some(s) => Ref::parse(s)
-                .map(Some)
-                .map_err(|_| self.fail("invalid reference")),
+        match self.byte()? {
+            0 => return Ok(None),
+            1 => {}
+            _ => return Err(self.fail("bad option tag")),
         }
+        let raw = self.raw_str()?;
+        if let Some(r) = self
+            .refs
+            .iter()
+            .rev()
+            .find(|r| r.as_str().as_bytes() == raw)
+        {
+            return Ok(Some(r.clone()));
+        }
+        let r = std::str::from_utf8(raw)
+            .ok()
+            .and_then(|s| Ref::parse(s).ok())
+            .ok_or_else(|| self.fail("invalid reference"))?;
+        if self.refs.len() == RECENT_REFS {
+            self.refs.remove(0);
+        }
+        self.refs.push(r.clone());
+        Ok(Some(r))
+    }
+
+    /// The case id, which is usually the previous event's.
+    fn case_id(&mut self) -> Result<CaseId, DecodeError> {
+        let raw = self.raw_str()?;
+        if let Some(c) = self.case.as_ref().filter(|c| c.as_str().as_bytes() == raw) {
+            return Ok(c.clone());
+        }
+        let c = std::str::from_utf8(raw)
+            .ok()
+            .and_then(|s| CaseId::parse(s).ok())
+            .ok_or_else(|| self.fail("invalid case id"))?;
+        self.case = Some(c.clone());
+        Ok(c)
     }
 
     fn event(&mut self) -> Result<Event, DecodeError> {
         let id = EventId::parse(self.str()?).map_err(|_| self.fail("invalid event id"))?;
         let ty = self.str()?;
         let event_type = EventType::parse(ty).ok_or_else(|| self.fail("unknown event type"))?;
-        let case = CaseId::parse(self.str()?).map_err(|_| self.fail("invalid case id"))?;
+        let case = self.case_id()?;
         let subject = self.opt_ref()?;
         let secs = i64::from_le_bytes(self.fixed()?);
         let nanos = i32::from_le_bytes(self.fixed()?);
@@ -328,6 +371,50 @@ mod tests {
         let keys: Vec<&String> = back[0].data.keys().collect();
         let sent: Vec<&String> = events[0].data.keys().collect();
         assert_eq!(keys, sent);
+    }
+
+    #[test]
+    fn repeated_and_changing_references_decode_as_sent() {
+        // More distinct units and officers than the reader keeps, repeated out of order, and
+        // events of two cases interleaved: the recent-reference cache must never answer for a
+        // different string.
+        let events: Vec<Event> = (0..60)
+            .map(|i| {
+                event(json!({
+                    "id": format!("E-{i}"), "type": "person.registered",
+                    "case": if i % 7 == 3 { "C-2" } else { "C-1" },
+                    "subject": format!("P{}", i % 11),
+                    "at": "2026-03-02T10:23:45+08:00",
+                    "unit": format!("U-{}", (i * 5) % 13),
+                    "officer": format!("{:06}", (i * 3) % 17),
+                    "data": {"role": "suspect", "name": "张三"}
+                }))
+            })
+            .collect();
+        assert_eq!(decode(&encode(&events)).expect("decodes"), events);
+        // A changed or damaged repeat of a cached reference is read and checked, not taken from
+        // the cache.
+        let same_unit: Vec<Event> = (0..2)
+            .map(|i| {
+                event(json!({
+                    "id": format!("E-{i}"), "type": "case.accepted", "case": "C-1",
+                    "at": "2026-03-02T10:23:45+08:00", "unit": "U-0",
+                    "data": {"kind": "criminal", "cause": "盗窃"}
+                }))
+            })
+            .collect();
+        let mut bytes = encode(&same_unit);
+        let second = encode(&same_unit[..1]).len();
+        let p = bytes
+            .get(second..)
+            .and_then(|tail| tail.windows(3).position(|w| w == b"U-0"))
+            .map(|p| second + p + 1)
+            .expect("the second event names its unit");
+        bytes[p] = b' ';
+        let back = decode(&bytes).expect("`U 0` is a valid reference");
+        assert_eq!(back[1].unit.as_ref().map(Ref::as_str), Some("U 0"));
+        bytes[p] = 0xff;
+        assert_eq!(decode(&bytes).unwrap_err().reason, "invalid reference");
     }
 
     #[test]
