@@ -12,6 +12,7 @@ use serde::{Deserialize, Serialize};
 use crate::event::Event;
 use crate::event_type::EventType;
 use crate::fasthash::FastSet;
+use crate::ids::Ref;
 use crate::time::{china_tz, format_instant, parse_instant};
 
 /// An instant that serializes as RFC 3339 in `+08:00`.
@@ -407,7 +408,9 @@ impl CaseLedger {
     fn apply(&mut self, e: &Event) {
         use EventType as T;
         let at = Instant(e.at);
-        if let Some(o) = &e.officer {
+        if let Some(o) = &e.officer
+            && !self.officers.contains(o.as_str())
+        {
             self.officers.insert(o.to_string());
         }
         if let Some(u) = &e.unit
@@ -415,7 +418,7 @@ impl CaseLedger {
         {
             self.unit = Some(u.to_string());
         }
-        let subject = e.subject.as_ref().map(ToString::to_string);
+        let subject = e.subject.as_ref().map(Ref::as_str);
         let data_string = |k: &str| e.data_str(k).map(str::to_owned);
 
         match &e.event_type {
@@ -479,7 +482,7 @@ impl CaseLedger {
                 if let Some(r) = data_string("recording") {
                     let rec = self.recordings.entry(r).or_default();
                     if rec.subject.is_none() {
-                        rec.subject.clone_from(&subject);
+                        rec.subject = subject.map(str::to_owned);
                     }
                     if e.event_type == T::BodycamRecorded {
                         rec.recorded_at = Some(at);
@@ -492,13 +495,13 @@ impl CaseLedger {
                 event: e.id.to_string(),
                 doc_type: data_string("doc_type"),
                 served: e.data_bool("served"),
-                subject,
+                subject: subject.map(str::to_owned),
                 at,
             }),
             T::CaseComplainantNotified | T::EventRetracted | T::Extension(_) => {}
             _ => {
                 if let Some(s) = subject {
-                    self.apply_subject(e, &s, at);
+                    self.apply_subject(e, s, at);
                 }
             }
         }
