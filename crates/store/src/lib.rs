@@ -193,6 +193,10 @@ pub trait Store: Send + Sync {
     /// One unit, `None` if it is not registered.
     async fn get_unit(&self, id: &str) -> Result<Option<Unit>, StoreError>;
 
+    /// The registered units among `ids`, by id (unregistered ones are absent), in one query per
+    /// 500 ids: what an ingestion request needs for the units its events name.
+    async fn get_units(&self, ids: &[String]) -> Result<HashMap<String, Unit>, StoreError>;
+
     /// Renames a unit; its id and path stay. `Invalid` for an unknown unit or an empty name.
     async fn rename_unit(&self, id: &str, name: &str) -> Result<Unit, StoreError>;
 

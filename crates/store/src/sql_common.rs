@@ -2731,6 +2731,10 @@ impl Store for StoreImpl {
         Self::get_unit_in(&self.pool, id).await
     }
 
+    async fn get_units(&self, ids: &[String]) -> Result<HashMap<String, Unit>, StoreError> {
+        self.get_units_impl(ids).await
+    }
+
     async fn rename_unit(&self, id: &str, name: &str) -> Result<Unit, StoreError> {
         self.rename_unit_impl(id, name).await
     }

@@ -212,6 +212,22 @@ impl StoreImpl {
         Ok(row.as_ref().map(unit_row).transpose()?)
     }
 
+    async fn get_units_impl(&self, ids: &[String]) -> Result<HashMap<String, Unit>, StoreError> {
+        let mut out = HashMap::with_capacity(ids.len());
+        for chunk in ids.chunks(LOOKUP_CHUNK) {
+            let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id IN ({})", placeholders(1, chunk.len()));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for id in chunk {
+                q = q.bind(id.clone());
+            }
+            for r in q.fetch_all(&self.pool).await? {
+                let unit = unit_row(&r)?;
+                out.insert(unit.id.clone(), unit);
+            }
+        }
+        Ok(out)
+    }
+
     async fn add_unit_impl(&self, u: &NewUnit) -> Result<Unit, StoreError> {
         check_ident("单位编号", &u.id)?;
         let name = check_name("单位名称", &u.name)?;

@@ -124,6 +124,13 @@ async fn units_form_a_tree_with_paths() {
             (Some("FJ1"), "station")
         );
         assert_eq!(s.get_unit("nope").await.unwrap(), None);
+        // Many at once: the registered ones, each as `get_unit` gives it; none for no ids.
+        let ids: Vec<String> = ["P_1", "nope", "SJ", "P_1"].map(String::from).into();
+        let some = s.get_units(&ids).await.unwrap();
+        assert_eq!(some.len(), 2, "{}", db.label);
+        assert_eq!(some.get("P_1"), Some(&p1));
+        assert_eq!(some.get("SJ"), s.get_unit("SJ").await.unwrap().as_ref());
+        assert!(s.get_units(&[]).await.unwrap().is_empty());
 
         let renamed = s.rename_unit("P_1", "  滨江派出所 ").await.unwrap();
         assert_eq!(
