@@ -1145,6 +1145,14 @@ mod auth {
                 StatusCode::OK,
                 "an event without unit is its case's"
             );
+            // A unit not yet registered belongs to no subtree; once registered under the
+            // token's unit it is found (the server keeps registered units' paths, not misses).
+            let later = json!([{"id":"t5","type":"case.accepted","case":"T5","at":"2026-03-01T09:00:00+08:00","unit":"PCS1-A","data":{"kind":"criminal"}}]);
+            let r = post(later.clone(), format!("Bearer tk-1.{secret}")).await;
+            assert_eq!(r.status(), StatusCode::FORBIDDEN, "{}", app.db.label);
+            s.add_unit(&unit("PCS1-A", Some("PCS1"))).await.unwrap();
+            let r = post(later, format!("Bearer tk-1.{secret}")).await;
+            assert_eq!(r.status(), StatusCode::OK, "{}", app.db.label);
             let wrong = post(json!([]), "Bearer tk-1.wrong".into()).await;
             assert_eq!(wrong.status(), StatusCode::UNAUTHORIZED);
             s.revoke_token("tk-1", jiff::Timestamp::now())

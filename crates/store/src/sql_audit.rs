@@ -194,6 +194,7 @@ impl StoreImpl {
             None => (0, crate::audit::GENESIS.to_owned()),
         };
         let mut seqs = Vec::with_capacity(entries.len());
+        let mut rows = Vec::with_capacity(entries.len());
         for (e, details) in entries {
             let mut row = AuditRow {
                 seq: last_seq + 1,
@@ -212,27 +213,32 @@ impl StoreImpl {
             };
             row.hash = crate::audit::entry_hash(&row);
             row.signature = self.audit_key.sign_hash(&row.hash)?;
-            sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)"
-            )))
-            .bind(row.seq)
-            .bind(row.at_us)
-            .bind(row.actor)
-            .bind(row.actor_kind)
-            .bind(row.source)
-            .bind(row.action)
-            .bind(row.target)
-            .bind(row.outcome)
-            .bind(details.clone())
-            .bind(row.prev_hash)
-            .bind(row.hash.clone())
-            .bind(row.signature)
-            .bind(row.key_id)
-            .execute(&mut **tx)
-            .await?;
             last_seq = row.seq;
-            prev_hash = row.hash;
+            prev_hash.clone_from(&row.hash);
             seqs.push(row.seq);
+            rows.push((row, details));
+        }
+        // One statement for a group's entries (a live feed audits every request).
+        for chunk in rows.chunks(INSERT_CHUNK) {
+            let sql = format!("INSERT INTO audit_log ({AUDIT_COLUMNS}) VALUES {}", row_placeholders(chunk.len(), 13));
+            let mut q = sqlx::query(AssertSqlSafe(sql));
+            for (row, details) in chunk {
+                q = q
+                    .bind(row.seq)
+                    .bind(row.at_us)
+                    .bind(row.actor.clone())
+                    .bind(row.actor_kind.clone())
+                    .bind(row.source.clone())
+                    .bind(row.action.clone())
+                    .bind(row.target.clone())
+                    .bind(row.outcome.clone())
+                    .bind((*details).clone())
+                    .bind(row.prev_hash.clone())
+                    .bind(row.hash.clone())
+                    .bind(row.signature.clone())
+                    .bind(row.key_id.clone());
+            }
+            q.execute(&mut **tx).await?;
         }
         Ok(seqs)
     }

@@ -8,6 +8,8 @@
 //! that changes something takes a [`Writer`]: a reader whose session request also passed the
 //! CSRF check.
 
+use std::collections::HashMap;
+
 use axum::extract::{ConnectInfo, FromRequestParts};
 use axum::http::StatusCode;
 use axum::http::request::Parts;
@@ -63,6 +65,59 @@ impl FromRequestParts<AppState> for Writer {
     }
 }
 
+/// The paths of registered units, kept once read. A unit's path never changes after it is
+/// registered (a rename changes its name only, and units are never removed), so an entry cannot
+/// go stale, even with other processes writing the same database; an id that is not registered
+/// is not kept, so a unit registered later is found. Ingestion needs the path of every unit its
+/// events name, and of its token's units, for every request.
+#[derive(Debug, Default)]
+pub struct UnitPaths(std::sync::RwLock<HashMap<String, UnitPath>>);
+
+/// The paths of the registered units among `ids`, by id (unregistered ones are absent): from
+/// [`UnitPaths`], reading the ones it lacks in one query.
+pub async fn unit_paths(
+    app: &AppState,
+    ids: &[String],
+) -> Result<HashMap<String, UnitPath>, ApiError> {
+    let mut out = HashMap::with_capacity(ids.len());
+    let mut missing = Vec::new();
+    {
+        let known = app
+            .unit_paths
+            .0
+            .read()
+            .unwrap_or_else(std::sync::PoisonError::into_inner);
+        for id in ids {
+            match known.get(id) {
+                Some(p) => {
+                    out.insert(id.clone(), p.clone());
+                }
+                None => missing.push(id.clone()),
+            }
+        }
+    }
+    if missing.is_empty() {
+        return Ok(out);
+    }
+    let found: Vec<(String, UnitPath)> = app
+        .store
+        .get_units(&missing)
+        .await?
+        .into_iter()
+        .filter_map(|(id, u)| Some((id, UnitPath::parse(&u.path).ok()?)))
+        .collect();
+    let mut known = app
+        .unit_paths
+        .0
+        .write()
+        .unwrap_or_else(std::sync::PoisonError::into_inner);
+    for (id, p) in found {
+        known.insert(id.clone(), p.clone());
+        out.insert(id, p);
+    }
+    Ok(out)
+}
+
 /// The caller as an authorization principal: a user with his unit and roles, a token with the
 /// units it was issued for (the first is its home unit). `None` for anonymous callers and for
 /// a user or token whose unit is no longer in the unit tree.
@@ -71,14 +126,12 @@ pub async fn principal_of(app: &AppState, caller: &Caller) -> Result<Option<Prin
         Caller::Anonymous => Ok(None),
         Caller::User { .. } => Ok(caller.principal()),
         Caller::Token { token } => {
-            let mut paths = Vec::new();
-            for u in &token.units {
-                if let Some(unit) = app.store.get_unit(u).await?
-                    && let Ok(p) = UnitPath::parse(&unit.path)
-                {
-                    paths.push(p);
-                }
-            }
+            let known = unit_paths(app, &token.units).await?;
+            let paths: Vec<UnitPath> = token
+                .units
+                .iter()
+                .filter_map(|u| known.get(u).cloned())
+                .collect();
             let Some(home) = paths.first().cloned() else {
                 return Ok(None);
             };
@@ -142,13 +195,12 @@ impl Reader {
         let Some(unit) = unit else {
             return Ok(false);
         };
-        let Some(unit) = app.store.get_unit(unit).await? else {
+        let Some(path) = unit_paths(app, &[unit.to_owned()]).await?.remove(unit) else {
             return Ok(false);
         };
-        Ok(UnitPath::parse(&unit.path).is_ok_and(|path| {
-            app.authz
-                .is_allowed(&self.principal, action, &Resource::OwnedBy(path))
-        }))
+        Ok(app
+            .authz
+            .is_allowed(&self.principal, action, &Resource::OwnedBy(path)))
     }
 
     /// Whether the reader may use a global resource (the rule pack) for `action`.

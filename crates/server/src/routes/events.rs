@@ -238,7 +238,7 @@ async fn check_scope(
 ) -> Result<casewatch_store::AuditEntry, ApiError> {
     use std::collections::HashMap;
 
-    use casewatch_authz::{Action, Resource, UnitPath};
+    use casewatch_authz::{Action, Resource};
     let Some(principal) = crate::auth::access::principal_of(app, caller).await? else {
         return Err(ApiError::new(
             StatusCode::FORBIDDEN,
@@ -284,13 +284,7 @@ async fn check_scope(
         .collect::<std::collections::BTreeSet<_>>()
         .into_iter()
         .collect();
-    let paths: HashMap<String, UnitPath> = app
-        .store
-        .get_units(&named)
-        .await?
-        .into_iter()
-        .filter_map(|(id, u)| Some((id, UnitPath::parse(&u.path).ok()?)))
-        .collect();
+    let paths = crate::auth::access::unit_paths(app, &named).await?;
     let mut problems = Vec::new();
     for (index, (e, unit)) in events.iter().zip(&units).enumerate() {
         let line = raw.get(index).and_then(|r| r.line);
