@@ -667,7 +667,7 @@ impl StoreImpl {
                         .filter_map(|f| f.unit.clone()),
                 )
                 .collect();
-            let paths = Self::unit_paths(tx, units).await?;
+            let paths = self.unit_paths(tx, units).await?;
             let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> =
                 Vec::with_capacity(rebuilt.len());
             let mut rest = rebuilt.into_iter().peekable();

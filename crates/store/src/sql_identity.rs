@@ -185,9 +185,25 @@ impl StoreImpl {
     /// The paths of the registered units among `units` (unknown ones are left out). Takes
     /// owned ids: a borrowing iterator held across the awaits makes the future's `Send` bound
     /// unprovable.
-    async fn unit_paths(tx: &mut Transaction<'static, Db>, units: HashSet<String>) -> Result<HashMap<String, String>, StoreError> {
-        let wanted: Vec<String> = units.into_iter().collect();
-        let mut out = HashMap::with_capacity(wanted.len());
+    /// The paths of the registered units among `units`: those read before from the store's
+    /// memory, the others in one query per 500 (and remembered). Callers read inside
+    /// transactions that do not insert units, so what they read is committed and, a path being
+    /// immutable, stays true; an unregistered unit is read again next time.
+    async fn unit_paths(&self, tx: &mut Transaction<'static, Db>, units: HashSet<String>) -> Result<HashMap<String, String>, StoreError> {
+        let mut out = HashMap::with_capacity(units.len());
+        let mut wanted: Vec<String> = Vec::new();
+        {
+            let known = self.unit_paths.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for u in units {
+                match known.get(&u) {
+                    Some(p) => {
+                        out.insert(u, p.clone());
+                    }
+                    None => wanted.push(u),
+                }
+            }
+        }
+        let mut found: Vec<(String, String)> = Vec::new();
         for chunk in wanted.chunks(LOOKUP_CHUNK) {
             let sql = format!("SELECT id, path FROM units WHERE id IN ({})", placeholders(1, chunk.len()));
             let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -195,7 +211,14 @@ impl StoreImpl {
                 q = q.bind(id.clone());
             }
             for row in q.fetch_all(&mut **tx).await? {
-                out.insert(row.try_get(0)?, row.try_get(1)?);
+                found.push((row.try_get(0)?, row.try_get(1)?));
+            }
+        }
+        if !found.is_empty() {
+            let mut known = self.unit_paths.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            for (id, path) in found {
+                known.insert(id.clone(), path.clone());
+                out.insert(id, path);
             }
         }
         Ok(out)
@@ -517,7 +540,7 @@ impl StoreImpl {
         let duplicate = || invalid(format!("令牌编号 `{}` 已存在", t.id));
         let _guard = self.identity_guard().await;
         let mut tx = begin_identity_write(&self.pool).await?;
-        let known = Self::unit_paths(&mut tx, t.units.iter().cloned().collect()).await?;
+        let known = self.unit_paths(&mut tx, t.units.iter().cloned().collect()).await?;
         if let Some(unknown) = t.units.iter().find(|u| !known.contains_key(*u)) {
             return Err(invalid(format!("单位 `{unknown}` 不存在")));
         }
