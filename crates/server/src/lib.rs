@@ -65,8 +65,6 @@ pub struct AppState {
     /// Notices that findings changed, sent by ingestion and the timer to the open
     /// `/api/v1/alerts/stream`s; [`live::Notice::Closing`] at shutdown.
     pub notices: live::Notices,
-    /// The paths of registered units read so far (see [`auth::access::UnitPaths`]).
-    pub unit_paths: Arc<auth::access::UnitPaths>,
 }
 
 impl AppState {
@@ -87,7 +85,6 @@ impl AppState {
             token_limiter: Arc::new(auth::rate_limit::RateLimiter::new(20, 20)),
             authz: Arc::new(casewatch_authz::Authorizer::standard()?),
             notices: live::channel(),
-            unit_paths: Arc::default(),
         })
     }
 }

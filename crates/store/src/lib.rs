@@ -193,9 +193,11 @@ pub trait Store: Send + Sync {
     /// One unit, `None` if it is not registered.
     async fn get_unit(&self, id: &str) -> Result<Option<Unit>, StoreError>;
 
-    /// The registered units among `ids`, by id (unregistered ones are absent), in one query per
-    /// 500 ids: what an ingestion request needs for the units its events name.
-    async fn get_units(&self, ids: &[String]) -> Result<HashMap<String, Unit>, StoreError>;
+    /// The paths of the registered units among `ids`, by id (unregistered ones are absent). A
+    /// registered unit's path never changes, so the store keeps the paths it has read and asks
+    /// the database only for the others, in one query: what every ingestion request needs for
+    /// its token's units and the units its events name.
+    async fn unit_paths(&self, ids: &[String]) -> Result<HashMap<String, String>, StoreError>;
 
     /// Renames a unit; its id and path stay. `Invalid` for an unknown unit or an empty name.
     async fn rename_unit(&self, id: &str, name: &str) -> Result<Unit, StoreError>;

@@ -22,8 +22,8 @@ pub struct PgStore {
     /// Audit entries waiting for the audit writer: written together by the next to take it.
     audit_pending: std::sync::Mutex<Vec<PendingAudit>>,
     /// Registered units' paths read so far: a path never changes once registered and units are
-    /// never removed, so entries cannot go stale (see `unit_paths` in `sql_identity.rs`).
-    unit_paths: std::sync::RwLock<HashMap<String, String>>,
+    /// never removed, so entries cannot go stale (see `unit_paths_in` in `sql_identity.rs`).
+    known_unit_paths: std::sync::RwLock<HashMap<String, String>>,
     /// Serializes this process's appends to the audit chain; across processes its own advisory
     /// lock does, so that an audited read never waits behind an import.
     audit_write: tokio::sync::Mutex<()>,
@@ -163,7 +163,7 @@ impl PgStore {
             audit_key,
             pending: std::sync::Mutex::new(Vec::new()),
             audit_pending: std::sync::Mutex::new(Vec::new()),
-            unit_paths: std::sync::RwLock::default(),
+            known_unit_paths: std::sync::RwLock::default(),
             audit_write: tokio::sync::Mutex::new(()),
         };
         store.load_calendar().await?;

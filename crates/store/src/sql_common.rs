@@ -667,7 +667,7 @@ impl StoreImpl {
                         .filter_map(|f| f.unit.clone()),
                 )
                 .collect();
-            let paths = self.unit_paths(tx, units).await?;
+            let paths = self.unit_paths_in(tx, units).await?;
             let mut evaluated: Vec<(String, Option<String>, Vec<Finding>)> =
                 Vec::with_capacity(rebuilt.len());
             let mut rest = rebuilt.into_iter().peekable();
@@ -2731,8 +2731,10 @@ impl Store for StoreImpl {
         Self::get_unit_in(&self.pool, id).await
     }
 
-    async fn get_units(&self, ids: &[String]) -> Result<HashMap<String, Unit>, StoreError> {
-        self.get_units_impl(ids).await
+    async fn unit_paths(&self, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
+        let mut conn = self.pool.acquire().await?;
+        self.unit_paths_in(&mut conn, ids.iter().cloned().collect())
+            .await
     }
 
     async fn rename_unit(&self, id: &str, name: &str) -> Result<Unit, StoreError> {

@@ -182,18 +182,17 @@ impl StoreImpl {
         }
     }
 
-    /// The paths of the registered units among `units` (unknown ones are left out). Takes
-    /// owned ids: a borrowing iterator held across the awaits makes the future's `Send` bound
-    /// unprovable.
-    /// The paths of the registered units among `units`: those read before from the store's
-    /// memory, the others in one query per 500 (and remembered). Callers read inside
-    /// transactions that do not insert units, so what they read is committed and, a path being
-    /// immutable, stays true; an unregistered unit is read again next time.
-    async fn unit_paths(&self, tx: &mut Transaction<'static, Db>, units: HashSet<String>) -> Result<HashMap<String, String>, StoreError> {
+    /// The paths of the registered units among `units` (unknown ones are left out): those read
+    /// before from the store's memory, the others in one query per 500, and remembered. A
+    /// registered unit's path never changes and units are never removed, so an entry cannot go
+    /// stale; an unregistered unit is read again next time. Callers read on connections whose
+    /// transaction inserts no units, so what they remember is committed. Takes owned ids: a
+    /// borrowing iterator held across the awaits makes the future's `Send` bound unprovable.
+    async fn unit_paths_in(&self, conn: &mut <Db as sqlx::Database>::Connection, units: HashSet<String>) -> Result<HashMap<String, String>, StoreError> {
         let mut out = HashMap::with_capacity(units.len());
         let mut wanted: Vec<String> = Vec::new();
         {
-            let known = self.unit_paths.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let known = self.known_unit_paths.read().unwrap_or_else(std::sync::PoisonError::into_inner);
             for u in units {
                 match known.get(&u) {
                     Some(p) => {
@@ -210,12 +209,12 @@ impl StoreImpl {
             for id in chunk {
                 q = q.bind(id.clone());
             }
-            for row in q.fetch_all(&mut **tx).await? {
+            for row in q.fetch_all(&mut *conn).await? {
                 found.push((row.try_get(0)?, row.try_get(1)?));
             }
         }
         if !found.is_empty() {
-            let mut known = self.unit_paths.write().unwrap_or_else(std::sync::PoisonError::into_inner);
+            let mut known = self.known_unit_paths.write().unwrap_or_else(std::sync::PoisonError::into_inner);
             for (id, path) in found {
                 known.insert(id.clone(), path.clone());
                 out.insert(id, path);
@@ -233,22 +232,6 @@ impl StoreImpl {
             .fetch_optional(exec)
             .await?;
         Ok(row.as_ref().map(unit_row).transpose()?)
-    }
-
-    async fn get_units_impl(&self, ids: &[String]) -> Result<HashMap<String, Unit>, StoreError> {
-        let mut out = HashMap::with_capacity(ids.len());
-        for chunk in ids.chunks(LOOKUP_CHUNK) {
-            let sql = format!("SELECT {UNIT_COLUMNS} FROM units WHERE id IN ({})", placeholders(1, chunk.len()));
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for id in chunk {
-                q = q.bind(id.clone());
-            }
-            for r in q.fetch_all(&self.pool).await? {
-                let unit = unit_row(&r)?;
-                out.insert(unit.id.clone(), unit);
-            }
-        }
-        Ok(out)
     }
 
     async fn add_unit_impl(&self, u: &NewUnit) -> Result<Unit, StoreError> {
@@ -540,7 +523,7 @@ impl StoreImpl {
         let duplicate = || invalid(format!("令牌编号 `{}` 已存在", t.id));
         let _guard = self.identity_guard().await;
         let mut tx = begin_identity_write(&self.pool).await?;
-        let known = self.unit_paths(&mut tx, t.units.iter().cloned().collect()).await?;
+        let known = self.unit_paths_in(&mut tx, t.units.iter().cloned().collect()).await?;
         if let Some(unknown) = t.units.iter().find(|u| !known.contains_key(*u)) {
             return Err(invalid(format!("单位 `{unknown}` 不存在")));
         }

@@ -26,8 +26,8 @@ pub struct SqliteStore {
     /// Audit entries waiting for the audit writer: written together by the next to take it.
     audit_pending: std::sync::Mutex<Vec<PendingAudit>>,
     /// Registered units' paths read so far: a path never changes once registered and units are
-    /// never removed, so entries cannot go stale (see `unit_paths` in `sql_identity.rs`).
-    unit_paths: std::sync::RwLock<HashMap<String, String>>,
+    /// never removed, so entries cannot go stale (see `unit_paths_in` in `sql_identity.rs`).
+    known_unit_paths: std::sync::RwLock<HashMap<String, String>>,
     /// Wakes the background checkpointer ([`spawn_checkpointer`]) after a write.
     checkpoints: tokio::sync::mpsc::Sender<()>,
 }
@@ -287,7 +287,7 @@ impl SqliteStore {
             audit_key,
             pending: std::sync::Mutex::new(Vec::new()),
             audit_pending: std::sync::Mutex::new(Vec::new()),
-            unit_paths: std::sync::RwLock::default(),
+            known_unit_paths: std::sync::RwLock::default(),
         };
         store.load_calendar().await?;
         Ok(store)

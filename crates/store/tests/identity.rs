@@ -124,13 +124,26 @@ async fn units_form_a_tree_with_paths() {
             (Some("FJ1"), "station")
         );
         assert_eq!(s.get_unit("nope").await.unwrap(), None);
-        // Many at once: the registered ones, each as `get_unit` gives it; none for no ids.
-        let ids: Vec<String> = ["P_1", "nope", "SJ", "P_1"].map(String::from).into();
-        let some = s.get_units(&ids).await.unwrap();
-        assert_eq!(some.len(), 2, "{}", db.label);
-        assert_eq!(some.get("P_1"), Some(&p1));
-        assert_eq!(some.get("SJ"), s.get_unit("SJ").await.unwrap().as_ref());
-        assert!(s.get_units(&[]).await.unwrap().is_empty());
+        // Many paths at once: the registered units' (read, then kept), none for the others,
+        // and a unit registered after a miss is found.
+        let ids: Vec<String> = ["P_1", "LATER", "SJ", "P_1"].map(String::from).into();
+        for _ in 0..2 {
+            let some = s.unit_paths(&ids).await.unwrap();
+            assert_eq!(some.len(), 2, "{}", db.label);
+            assert_eq!(some.get("P_1"), Some(&p1.path));
+            assert_eq!(some.get("SJ").map(String::as_str), Some("/SJ/"));
+        }
+        s.add_unit(&unit("LATER", Some("SJ"), "branch"))
+            .await
+            .unwrap();
+        let later = s.unit_paths(&ids).await.unwrap();
+        assert_eq!(
+            later.get("LATER").map(String::as_str),
+            Some("/SJ/LATER/"),
+            "{}",
+            db.label
+        );
+        assert!(s.unit_paths(&[]).await.unwrap().is_empty());
 
         let renamed = s.rename_unit("P_1", "  滨江派出所 ").await.unwrap();
         assert_eq!(
@@ -161,7 +174,11 @@ async fn units_form_a_tree_with_paths() {
             let message = invalid_message(s.add_unit(&u).await);
             assert!(message.contains(expected), "{}: {message}", db.label);
         }
-        assert_eq!(s.list_units().await.unwrap().len(), 5, "nothing was added");
+        assert_eq!(
+            s.list_units().await.unwrap().len(),
+            6,
+            "nothing was added besides the tree and LATER"
+        );
     }
 }
 

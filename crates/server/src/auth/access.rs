@@ -65,57 +65,22 @@ impl FromRequestParts<AppState> for Writer {
     }
 }
 
-/// The paths of registered units, kept once read. A unit's path never changes after it is
-/// registered (a rename changes its name only, and units are never removed), so an entry cannot
-/// go stale, even with other processes writing the same database; an id that is not registered
-/// is not kept, so a unit registered later is found. Ingestion needs the path of every unit its
-/// events name, and of its token's units, for every request.
-#[derive(Debug, Default)]
-pub struct UnitPaths(std::sync::RwLock<HashMap<String, UnitPath>>);
-
-/// The paths of the registered units among `ids`, by id (unregistered ones are absent): from
-/// [`UnitPaths`], reading the ones it lacks in one query.
+/// The paths of the registered units among `ids`, by id (unregistered ones, and paths that do
+/// not parse, are absent). The store keeps registered units' paths ([`Store::unit_paths`]), so
+/// a request's units cost no query once they have been seen.
+///
+/// [`Store::unit_paths`]: casewatch_store::Store::unit_paths
 pub async fn unit_paths(
     app: &AppState,
     ids: &[String],
 ) -> Result<HashMap<String, UnitPath>, ApiError> {
-    let mut out = HashMap::with_capacity(ids.len());
-    let mut missing = Vec::new();
-    {
-        let known = app
-            .unit_paths
-            .0
-            .read()
-            .unwrap_or_else(std::sync::PoisonError::into_inner);
-        for id in ids {
-            match known.get(id) {
-                Some(p) => {
-                    out.insert(id.clone(), p.clone());
-                }
-                None => missing.push(id.clone()),
-            }
-        }
-    }
-    if missing.is_empty() {
-        return Ok(out);
-    }
-    let found: Vec<(String, UnitPath)> = app
+    Ok(app
         .store
-        .get_units(&missing)
+        .unit_paths(ids)
         .await?
         .into_iter()
-        .filter_map(|(id, u)| Some((id, UnitPath::parse(&u.path).ok()?)))
-        .collect();
-    let mut known = app
-        .unit_paths
-        .0
-        .write()
-        .unwrap_or_else(std::sync::PoisonError::into_inner);
-    for (id, p) in found {
-        known.insert(id.clone(), p.clone());
-        out.insert(id, p);
-    }
-    Ok(out)
+        .filter_map(|(id, path)| Some((id, UnitPath::parse(&path).ok()?)))
+        .collect())
 }
 
 /// The caller as an authorization principal: a user with his unit and roles, a token with the
