@@ -40,6 +40,15 @@ pub struct Event {
     pub data: Map<String, Value>,
 }
 
+/// Sorts events by their instant, keeping arrival order among events of the same instant (a
+/// stable sort), without the sort's scratch allocation when they are in order already, as a
+/// stored history almost always is.
+pub fn sort_by_instant<E: std::borrow::Borrow<Event>>(events: &mut [E]) {
+    if !events.is_sorted_by_key(|e| e.borrow().at) {
+        events.sort_by_key(|e| e.borrow().at);
+    }
+}
+
 /// What is wrong with one field of one event.
 #[derive(Debug, Clone, PartialEq, Eq, serde::Serialize)]
 pub struct FieldError {

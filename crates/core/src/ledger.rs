@@ -377,7 +377,7 @@ impl CaseLedger {
     pub fn build<'a>(case_id: &str, events: impl IntoIterator<Item = &'a Event>) -> Self {
         let mut events: Vec<&Event> = events.into_iter().collect();
         // A stable sort keeps arrival order among events of the same instant.
-        events.sort_by_key(|e| e.at);
+        crate::event::sort_by_instant(&mut events);
         let retracted: FastSet<&str> = events
             .iter()
             .filter(|e| e.event_type == EventType::EventRetracted)

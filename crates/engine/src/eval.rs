@@ -72,7 +72,7 @@ fn walk(
     explain: bool,
 ) -> Vec<Finding> {
     let mut evs: Vec<&Event> = events.iter().filter(|e| e.at <= now).collect();
-    evs.sort_by_key(|e| e.at);
+    casewatch_core::event::sort_by_instant(&mut evs);
     let retracted: FastSet<&str> = evs
         .iter()
         .filter(|e| e.event_type == EventType::EventRetracted)

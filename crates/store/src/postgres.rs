@@ -2,8 +2,8 @@
 
 use std::time::Duration;
 
-use sqlx::postgres::PgPoolOptions;
-use sqlx::{Pool, Postgres, Transaction};
+use sqlx::postgres::{PgConnection, PgPoolOptions};
+use sqlx::{Connection, Pool, Postgres, Transaction};
 
 /// A store on a PostgreSQL database.
 pub struct PgStore {
@@ -98,6 +98,16 @@ async fn begin_write(pool: &Pool<Postgres>) -> Result<Transaction<'static, Postg
     begin_locked(pool, WRITE_LOCK_KEY).await
 }
 
+/// [`begin_write`] on a connection the caller holds.
+async fn begin_write_on(conn: &mut PgConnection) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
+    let mut tx = conn.begin().await?;
+    sqlx::query("SELECT pg_advisory_xact_lock($1)")
+        .bind(WRITE_LOCK_KEY)
+        .execute(&mut *tx)
+        .await?;
+    Ok(tx)
+}
+
 /// The audit chain's write transaction, holding the audit advisory lock.
 async fn begin_audit_write(
     pool: &Pool<Postgres>,
@@ -108,7 +118,7 @@ async fn begin_audit_write(
 /// Takes the audit chain's advisory lock inside a transaction that writes other things too (the
 /// event log's group, which then links its audit rows). Taken just before the commit, so that
 /// audited reads wait for a commit, not for a whole group.
-async fn lock_audit_chain(tx: &mut Transaction<'static, Postgres>) -> Result<(), sqlx::Error> {
+async fn lock_audit_chain(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(AUDIT_LOCK_KEY)
         .execute(&mut **tx)

@@ -187,7 +187,7 @@ impl StoreImpl {
     }
 
     /// Links, signs and inserts audit rows in a transaction that holds the audit chain's lock.
-    async fn write_audit_rows(&self, tx: &mut Transaction<'static, Db>, entries: &[(AuditEntry, String)]) -> Result<Vec<i64>, StoreError> {
+    async fn write_audit_rows(&self, tx: &mut Transaction<'_, Db>, entries: &[(AuditEntry, String)]) -> Result<Vec<i64>, StoreError> {
         let head = sqlx::query("SELECT seq, hash FROM audit_log ORDER BY seq DESC LIMIT 1").fetch_optional(&mut **tx).await?;
         let (mut last_seq, mut prev_hash): (i64, String) = match head {
             Some(row) => (row.try_get(0)?, row.try_get(1)?),

@@ -117,7 +117,7 @@ impl CountDelta {
     }
 
     /// Writes the changes in key order (concurrent writers meet the rows in the same order).
-    async fn apply(self, tx: &mut Transaction<'static, Db>) -> Result<(), StoreError> {
+    async fn apply(self, tx: &mut Transaction<'_, Db>) -> Result<(), StoreError> {
         let mut rows: Vec<_> = self.0.into_iter().filter(|(_, (_, n))| *n != 0).collect();
         rows.sort_unstable_by(|a, b| a.0.cmp(&b.0));
         for chunk in rows.chunks(INSERT_CHUNK) {
@@ -338,7 +338,7 @@ fn reevaluate_one(
             e.to_string(),
         )
     })?;
-    events.sort_by_key(|e| e.at);
+    casewatch_core::event::sort_by_instant(&mut events);
     let cov = casewatch_engine::coverage::of_case_with(&cx.watched, &events);
     let (steps, covered) = (i64::from(cov.steps), i64::from(cov.covered));
     let brief = casewatch_engine::evaluate_brief(&cx.pack, &cx.cal, &events, now);
@@ -518,7 +518,7 @@ impl StoreImpl {
     /// Loads the events of the given cases from the log: (case id, highest seq, events in log
     /// order).
     async fn load_cases(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         chunk: &[String],
     ) -> Result<Vec<(String, i64, Vec<Event>)>, StoreError> {
         let sql = format!(
@@ -554,7 +554,7 @@ impl StoreImpl {
     /// log. Every case with events in the log has a `cases` row once its transaction commits
     /// (append and replay rebuild what they touch), so a case with no row and fresh events is new.
     async fn load_histories(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         chunk: &[String],
         fresh: &HashMap<&str, Vec<(i64, &Event)>>,
     ) -> Result<Vec<CaseEvents>, StoreError> {
@@ -600,7 +600,7 @@ impl StoreImpl {
                     last_seq = *seq;
                 }
             }
-            events.sort_by_key(|e| e.at);
+            casewatch_core::event::sort_by_instant(&mut events);
             out.push(CaseEvents {
                 case_id: case_id.clone(),
                 last_seq,
@@ -611,7 +611,7 @@ impl StoreImpl {
         if !from_log.is_empty() {
             for (case_id, last_seq, mut events) in Self::load_cases(tx, &from_log).await? {
                 let history = binary::encode(&events);
-                events.sort_by_key(|e| e.at);
+                casewatch_core::event::sort_by_instant(&mut events);
                 out.push(CaseEvents {
                     case_id,
                     last_seq,
@@ -629,7 +629,7 @@ impl StoreImpl {
     /// events read and of findings changed.
     async fn rebuild_cases(
         &self,
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         case_ids: &[String],
         now: Timestamp,
         cause: &str,
@@ -733,7 +733,7 @@ impl StoreImpl {
     /// that no longer arise, and records every change of state in the history. `paths` holds the
     /// path of every registered unit the findings name.
     async fn write_findings(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         cases: &[(String, Option<String>, Vec<Finding>)],
         paths: &HashMap<String, String>,
         now_us: i64,
@@ -746,7 +746,7 @@ impl StoreImpl {
 
     /// The stored findings of the given cases, each with its unit path.
     async fn stored_findings(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         ids: &[String],
     ) -> Result<HashMap<FindingKey, (FindingRow, Option<String>)>, StoreError> {
         let mut existing: HashMap<FindingKey, (FindingRow, Option<String>)> = HashMap::new();
@@ -781,7 +781,7 @@ impl StoreImpl {
     /// [`Self::write_findings`] given the cases' stored findings ([`Self::stored_findings`]),
     /// which must be all of them.
     async fn write_findings_against(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         cases: &[(String, Option<String>, Vec<Finding>)],
         mut existing: HashMap<FindingKey, (FindingRow, Option<String>)>,
         paths: &HashMap<String, String>,
@@ -909,7 +909,7 @@ impl StoreImpl {
     }
 
     async fn write_history(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         rows: &[(FindingRow, i64)],
         now_us: i64,
         cause: &str,
@@ -939,7 +939,7 @@ impl StoreImpl {
     /// The batch checks that need the stored log: duplicates and conflicts by id, and retraction
     /// targets. Returns which positions are new, the number of no-op duplicates, and the problems.
     async fn check_against_log(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         batch: &[Event],
         hashes: &[String],
     ) -> Result<(Vec<bool>, u64, Vec<BatchProblem>), StoreError> {
@@ -1115,7 +1115,7 @@ impl StoreImpl {
     /// no-op on SQLite, whose one write lock the transaction holds already).
     async fn write_group_audits(
         &self,
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         audits: &[(AuditEntry, String)],
     ) -> Result<(), StoreError> {
         if audits.is_empty() {
@@ -1259,7 +1259,7 @@ impl StoreImpl {
     #[expect(clippy::too_many_arguments, reason = "the columns of one batch, each its own slice")]
     async fn write_events(
         &self,
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         events: &[Event],
         bodies: &[String],
         hashes: &[String],
@@ -1664,9 +1664,13 @@ impl StoreImpl {
         type Evaluation = tokio::task::JoinHandle<Result<Vec<ReevalOutput>, StoreError>>;
         let mut pending: Option<(Evaluation, u64)> = None;
         let mut exhausted = false;
+        // One connection for every chunk: its page cache stays valid from one chunk to the next
+        // (a pooled connection per chunk began with an emptied cache and read every page back,
+        // allocating and freeing them through the C heap).
+        let mut conn = self.pool.acquire().await?;
         loop {
             let _writer = self.write.lock().await;
-            let mut tx = begin_write(&self.pool).await?;
+            let mut tx = begin_write_on(&mut conn).await?;
             let mut next: Option<(Evaluation, u64)> = None;
             if !exhausted {
                 let cases = Self::read_reeval_chunk(&mut tx, &last).await?;
@@ -1734,7 +1738,7 @@ impl StoreImpl {
     /// The next chunk of cases to re-evaluate after `last`, with their binary histories (read
     /// from the log for a case that has none stored).
     async fn read_reeval_chunk(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         last: &str,
     ) -> Result<Vec<ReevalInput>, StoreError> {
         // Streamed, not fetched whole: each row (a copy of its history made by SQLite's
@@ -1781,7 +1785,7 @@ impl StoreImpl {
 
     /// The current `last_seq` of the cases of `outputs`.
     async fn last_seqs(
-        tx: &mut Transaction<'static, Db>,
+        tx: &mut Transaction<'_, Db>,
         outputs: &[ReevalOutput],
     ) -> Result<HashMap<String, i64>, StoreError> {
         let mut out = HashMap::with_capacity(outputs.len());
@@ -2272,7 +2276,7 @@ impl StoreImpl {
         }
         tx.commit().await?;
         for c in &mut out {
-            c.events.sort_by_key(|e| e.at);
+            casewatch_core::event::sort_by_instant(&mut c.events);
         }
         Ok(out)
     }

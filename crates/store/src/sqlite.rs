@@ -216,6 +216,15 @@ async fn begin_write(pool: &Pool<Sqlite>) -> Result<Transaction<'static, Sqlite>
     pool.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// [`begin_write`] on a connection the caller holds (a long job that writes chunk after chunk
+/// keeps one connection, and with it its page cache: SQLite empties a connection's cache when it
+/// begins a transaction after another connection wrote).
+async fn begin_write_on(
+    conn: &mut SqliteConnection,
+) -> Result<Transaction<'_, Sqlite>, sqlx::Error> {
+    conn.begin_with("BEGIN IMMEDIATE").await
+}
+
 /// The audit chain's write transaction. SQLite has one writer per file whatever the table, so
 /// it is the same file lock as every other write.
 async fn begin_audit_write(
@@ -226,7 +235,7 @@ async fn begin_audit_write(
 
 /// Takes the audit chain's lock inside a transaction that writes other things too: on SQLite
 /// every write transaction already holds the file's one write lock.
-async fn lock_audit_chain(_tx: &mut Transaction<'static, Sqlite>) -> Result<(), sqlx::Error> {
+async fn lock_audit_chain(_tx: &mut Transaction<'_, Sqlite>) -> Result<(), sqlx::Error> {
     Ok(())
 }
 
@@ -263,6 +272,11 @@ impl SqliteStore {
             // 64 MiB of page cache per connection (the default is 2 MiB): the indexes of a city's
             // history do not fit in 2 MiB, and every insert into them then reads pages back.
             .pragma("cache_size", "-65536")
+            // Rows a query's worker thread may read ahead of its caller (sqlx's default is 50):
+            // beyond it each row waits for the caller to take one, two thread wake-ups per row.
+            // Re-evaluation streams thousands of case histories per chunk; the writer reads
+            // hundreds of stored findings per group (`docs/performance-notes.md`, ninth round).
+            .row_buffer_size(4096)
             // Checkpoints run in the background (`spawn_checkpointer`), not in the writer's
             // commits, and restart the WAL when it is long (see there).
             .pragma("wal_autocheckpoint", WAL_AUTOCHECKPOINT_PAGES)

@@ -75,7 +75,9 @@ pub fn decode(bytes: &[u8]) -> Result<Vec<Event>, DecodeError> {
         VERSION => {}
         _ => return Err(r.fail("unknown version")),
     }
-    let mut events = Vec::new();
+    // About 110 bytes per event in practice: one allocation instead of a doubling series (an
+    // `Event` is a few hundred bytes to move).
+    let mut events = Vec::with_capacity(bytes.len() / 96 + 1);
     while r.pos < bytes.len() {
         events.push(r.event()?);
     }

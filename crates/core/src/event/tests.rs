@@ -370,3 +370,39 @@ fn member_finds_what_the_map_finds_in_small_and_large_objects() {
         }
     }
 }
+
+#[test]
+fn sorting_by_instant_is_stable_and_leaves_sorted_histories_alone() {
+    let at = |id: &str, t: &str| {
+        Event::parse(
+            &with(
+                with(base(), "id", json!(id)),
+                "at",
+                json!(format!("2026-03-01T{t}:00+08:00")),
+            ),
+            opts(),
+        )
+        .expect("valid")
+    };
+    let ids = |v: &[Event]| v.iter().map(|e| e.id.to_string()).collect::<Vec<_>>();
+    // Out of order, with two events of the same instant in arrival order.
+    let mut events = vec![
+        at("e-3", "12:00"),
+        at("e-1", "10:00"),
+        at("e-2a", "11:00"),
+        at("e-2b", "11:00"),
+    ];
+    sort_by_instant(&mut events);
+    assert_eq!(ids(&events), ["e-1", "e-2a", "e-2b", "e-3"]);
+    // Already in order (equal instants included): unchanged, also through references.
+    let mut refs: Vec<&Event> = events.iter().collect();
+    sort_by_instant(&mut refs);
+    assert_eq!(
+        refs.iter().map(|e| e.id.to_string()).collect::<Vec<_>>(),
+        ["e-1", "e-2a", "e-2b", "e-3"]
+    );
+    // Equal instants arriving the other way round keep that order.
+    let mut swapped = vec![at("e-2b", "11:00"), at("e-2a", "11:00"), at("e-1", "10:00")];
+    sort_by_instant(&mut swapped);
+    assert_eq!(ids(&swapped), ["e-1", "e-2b", "e-2a"]);
+}
