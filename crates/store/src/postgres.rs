@@ -101,10 +101,7 @@ async fn begin_write(pool: &Pool<Postgres>) -> Result<Transaction<'static, Postg
 /// [`begin_write`] on a connection the caller holds.
 async fn begin_write_on(conn: &mut PgConnection) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
     let mut tx = conn.begin().await?;
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(WRITE_LOCK_KEY)
-        .execute(&mut *tx)
-        .await?;
+    take_lock(&mut tx, WRITE_LOCK_KEY).await?;
     Ok(tx)
 }
 
@@ -119,11 +116,7 @@ async fn begin_audit_write(
 /// event log's group, which then links its audit rows). Taken just before the commit, so that
 /// audited reads wait for a commit, not for a whole group.
 async fn lock_audit_chain(tx: &mut Transaction<'_, Postgres>) -> Result<(), sqlx::Error> {
-    sqlx::query("SELECT pg_advisory_xact_lock($1)")
-        .bind(AUDIT_LOCK_KEY)
-        .execute(&mut **tx)
-        .await?;
-    Ok(())
+    take_lock(tx, AUDIT_LOCK_KEY).await
 }
 
 /// A write transaction on the identity tables: no lock beyond the rows'; uniqueness is the
@@ -139,11 +132,17 @@ async fn begin_locked(
     key: i64,
 ) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
     let mut tx = pool.begin().await?;
+    take_lock(&mut tx, key).await?;
+    Ok(tx)
+}
+
+/// Takes the advisory lock `key` until the transaction ends.
+async fn take_lock(tx: &mut Transaction<'_, Postgres>, key: i64) -> Result<(), sqlx::Error> {
     sqlx::query("SELECT pg_advisory_xact_lock($1)")
         .bind(key)
-        .execute(&mut *tx)
+        .execute(&mut **tx)
         .await?;
-    Ok(tx)
+    Ok(())
 }
 
 impl PgStore {
