@@ -2,9 +2,10 @@
 //!
 //! It sleeps until the earliest instant in the due-time index (`next_wakeup`), wakes early when
 //! ingestion may have added an earlier one (gathering the wake-ups of a tenth of a second), and
-//! on start catches up with everything that came due while the server was down. With nothing due it sleeps: there is no periodic sweep over clocks
-//! or cases. Transitions are conditional updates, so several servers on one database never write
-//! one twice. After a pass that changed findings it tells open alert streams ([`crate::live`]).
+//! on start catches up with everything that came due while the server was down. With nothing
+//! due it sleeps: there is no periodic sweep over clocks or cases. Transitions are conditional
+//! updates, so several servers on one database never write one twice. After a pass that
+//! changed findings it tells open alert streams ([`crate::live`]).
 
 use std::sync::Arc;
 use std::time::Duration;

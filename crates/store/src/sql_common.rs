@@ -2736,9 +2736,17 @@ impl Store for StoreImpl {
     }
 
     async fn unit_paths(&self, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
+        // Units seen before cost no connection at all (the common case: a live feed's units).
+        let (mut out, wanted) = self.kept_unit_paths(ids.iter().cloned().collect());
+        if wanted.is_empty() {
+            return Ok(out);
+        }
         let mut conn = self.pool.acquire().await?;
-        self.unit_paths_in(&mut conn, ids.iter().cloned().collect())
-            .await
+        out.extend(
+            self.unit_paths_in(&mut conn, wanted.into_iter().collect())
+                .await?,
+        );
+        Ok(out)
     }
 
     async fn rename_unit(&self, id: &str, name: &str) -> Result<Unit, StoreError> {

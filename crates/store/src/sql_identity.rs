@@ -189,19 +189,7 @@ impl StoreImpl {
     /// transaction inserts no units, so what they remember is committed. Takes owned ids: a
     /// borrowing iterator held across the awaits makes the future's `Send` bound unprovable.
     async fn unit_paths_in(&self, conn: &mut <Db as sqlx::Database>::Connection, units: HashSet<String>) -> Result<HashMap<String, String>, StoreError> {
-        let mut out = HashMap::with_capacity(units.len());
-        let mut wanted: Vec<String> = Vec::new();
-        {
-            let known = self.known_unit_paths.read().unwrap_or_else(std::sync::PoisonError::into_inner);
-            for u in units {
-                match known.get(&u) {
-                    Some(p) => {
-                        out.insert(u, p.clone());
-                    }
-                    None => wanted.push(u),
-                }
-            }
-        }
+        let (mut out, wanted) = self.kept_unit_paths(units);
         let mut found: Vec<(String, String)> = Vec::new();
         for chunk in wanted.chunks(LOOKUP_CHUNK) {
             let sql = format!("SELECT id, path FROM units WHERE id IN ({})", placeholders(1, chunk.len()));
@@ -221,6 +209,22 @@ impl StoreImpl {
             }
         }
         Ok(out)
+    }
+
+    /// The kept paths among `units`, and the units the store has not kept (to be read).
+    fn kept_unit_paths(&self, units: HashSet<String>) -> (HashMap<String, String>, Vec<String>) {
+        let mut out = HashMap::with_capacity(units.len());
+        let mut wanted = Vec::new();
+        let known = self.known_unit_paths.read().unwrap_or_else(std::sync::PoisonError::into_inner);
+        for u in units {
+            match known.get(&u) {
+                Some(p) => {
+                    out.insert(u, p.clone());
+                }
+                None => wanted.push(u),
+            }
+        }
+        (out, wanted)
     }
 
     async fn get_unit_in<'e, E>(exec: E, id: &str) -> Result<Option<Unit>, StoreError>

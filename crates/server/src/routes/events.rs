@@ -277,13 +277,7 @@ async fn check_scope(
         .collect();
     // The paths of every unit named, in one query (a batch names a dozen units: one round trip
     // each was a third of the live path's statements).
-    let named: Vec<String> = units
-        .iter()
-        .flatten()
-        .cloned()
-        .collect::<std::collections::BTreeSet<_>>()
-        .into_iter()
-        .collect();
+    let named: Vec<String> = units.iter().flatten().cloned().collect();
     let paths = crate::auth::access::unit_paths(app, &named).await?;
     let mut problems = Vec::new();
     for (index, (e, unit)) in events.iter().zip(&units).enumerate() {
