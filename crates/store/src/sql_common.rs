@@ -6,8 +6,12 @@
 // - `const BACKEND: Backend` and `const MIGRATIONS: &[Migration]`,
 // - `async fn begin_write(pool) -> Transaction`, which starts a transaction that holds the
 //   database-wide write lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock), so that
-//   exactly one writer extends the hash chain at a time, across processes and servers.
-//
+//   exactly one writer extends the hash chain at a time, across processes and servers; and
+//   `begin_write_on(conn)`, the same on a connection the caller holds,
+// - `const TIMER_PARTITIONS: usize`, `fn timer_partition(part) -> String` and
+//   `async fn begin_timer_write(pool, part) -> Transaction`: the timer moves due clocks in that
+//   many transactions at once, each over the cases its condition picks, each excluding every
+//   other writer but not the other partitions (SQLite: one partition, `begin_write`),
 // - `fn param(i) -> String`, the i-th bind placeholder (`$i` on PostgreSQL; `?` on SQLite, whose
 //   lookup of numbered or named parameters is linear per bind and made a 3 900-parameter insert
 //   quadratic: 63 % of import time before the change).
@@ -1512,84 +1516,25 @@ impl StoreImpl {
         Ok(())
     }
 
-    /// Moves every open clock whose warning or due instant has passed, set-based: four statements
+    /// Moves every open clock whose warning or due instant has passed, then evaluates in full the
+    /// cases whose future-dated events have come due. The clocks move set-based: four statements
     /// over the due-time index whatever the number of clocks (one statement per clock made a
-    /// burst of 100 000 take 12 s on SQLite). Each transition is written to the history at the
-    /// instant it took effect (a running clock past both instants gets both rows); the updates
-    /// are conditional on the old state, under the write lock, so a transition happens once
-    /// whichever server runs the timer. Then the cases whose future-dated events have come due
-    /// are evaluated in full.
+    /// burst of 100 000 take 12 s on SQLite), in `TIMER_PARTITIONS` transactions at once (one
+    /// on SQLite; see `advance_clocks`).
     async fn advance_timers_impl(&self, now: Timestamp) -> Result<TimerOutcome, StoreError> {
-        // A running clock whose warning instant has passed (and comes before its due).
-        const TO_WARNING: &str = "state = 'running' AND warn_us <= $1 AND warn_us < due_us";
-        // An open clock whose due instant has passed.
-        const TO_OVERDUE: &str = "state IN ('running', 'warning') AND due_us <= $1";
-        // The rows the due-time index says are due.
-        const DUE: &str = "next_at_us IS NOT NULL AND next_at_us <= $1";
         let now_us = to_micros(now);
         let mut out = TimerOutcome::default();
-        let mut clocks_done = false;
+        {
+            let _writer = self.write.lock().await;
+            let moved = futures_util::future::try_join_all(
+                (0..TIMER_PARTITIONS).map(|part| self.advance_clocks(now_us, part)),
+            )
+            .await?;
+            out.transitioned = moved.iter().sum();
+        }
         loop {
             let _writer = self.write.lock().await;
             let mut tx = begin_write(&self.pool).await?;
-            if !clocks_done {
-                clocks_done = true;
-                for (state, at, when) in [
-                    ("warning", "warn_us", TO_WARNING),
-                    ("overdue", "due_us", TO_OVERDUE),
-                ] {
-                    sqlx::query(AssertSqlSafe(format!(
-                        "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
-                         SELECT case_id, rule, subject, ref, '{state}', {at}, $1, 'timer' FROM {FINDINGS_BY_NEXT} \
-                         WHERE {DUE} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND {when}"
-                    )))
-                    .bind(now_us)
-                    .execute(&mut *tx)
-                    .await?;
-                }
-                // The counts by unit, rule and state move with the clocks.
-                let mut counts = CountDelta::default();
-                let moving = sqlx::query(AssertSqlSafe(format!(
-                    "SELECT unit, rule, state, unit_path, CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, COUNT(*) \
-                     FROM {FINDINGS_BY_NEXT} \
-                     WHERE {DUE} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND (({TO_OVERDUE}) OR ({TO_WARNING})) \
-                     GROUP BY unit, rule, state, unit_path, 5"
-                )))
-                .bind(now_us)
-                .fetch_all(&mut *tx)
-                .await?;
-                for r in &moving {
-                    let (unit, rule, from): (Option<String>, String, String) =
-                        (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-                    let (path, to, n): (Option<String>, String, i64) =
-                        (r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
-                    counts.add(unit.as_deref(), &rule, &from, path.as_deref(), -n);
-                    counts.add(unit.as_deref(), &rule, &to, path.as_deref(), n);
-                }
-                counts.apply(&mut tx).await?;
-                let moved = sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE {FINDINGS_BY_NEXT} SET \
-                     state = CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, \
-                     next_at_us = CASE WHEN {TO_OVERDUE} THEN NULL ELSE due_us END, \
-                     updated_at_us = $1 \
-                     WHERE {DUE} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND (({TO_OVERDUE}) OR ({TO_WARNING}))"
-                )))
-                .bind(now_us)
-                .execute(&mut *tx)
-                .await?;
-                out.transitioned = moved.rows_affected();
-                // What is left under `now` in the index had nothing to do at this instant after
-                // all (a stale entry): move it to the clock's next instant, or clear it.
-                sqlx::query(AssertSqlSafe(format!(
-                    "UPDATE {FINDINGS_BY_NEXT} SET next_at_us = CASE \
-                     WHEN state = 'running' AND warn_us > $1 THEN warn_us \
-                     WHEN state = 'warning' AND due_us > $1 THEN due_us \
-                     ELSE NULL END WHERE {DUE}"
-                )))
-                .bind(now_us)
-                .execute(&mut *tx)
-                .await?;
-            }
             // Cases whose future-dated events have come due are evaluated in full.
             let due_cases: Vec<String> = sqlx::query("SELECT case_id FROM cases WHERE reeval_at_us IS NOT NULL AND reeval_at_us <= $1 LIMIT 500")
                 .bind(now_us)
@@ -1598,11 +1543,12 @@ impl StoreImpl {
                 .iter()
                 .map(|r| r.try_get::<String, _>(0))
                 .collect::<Result<_, _>>()?;
-            if !due_cases.is_empty() {
-                self.rebuild_cases(&mut tx, &due_cases, now, "timer", &HashMap::new())
-                    .await?;
-                out.cases_reevaluated += due_cases.len() as u64;
+            if due_cases.is_empty() {
+                break;
             }
+            self.rebuild_cases(&mut tx, &due_cases, now, "timer", &HashMap::new())
+                .await?;
+            out.cases_reevaluated += due_cases.len() as u64;
             tx.commit().await?;
             self.wrote();
             if due_cases.len() < 500 {
@@ -1610,6 +1556,84 @@ impl StoreImpl {
             }
         }
         Ok(out)
+    }
+
+    /// Moves the due clocks of one timer partition (`timer_partition`: a disjoint set of cases)
+    /// in one transaction, and returns how many moved. Each transition is written to the history
+    /// at the instant it took effect (a running clock past both instants gets both rows); the
+    /// updates are conditional on the old state, under the partition's write lock, so a
+    /// transition happens once whichever server runs the timer. The counts move last, just
+    /// before the commit: partitions running at once meet there, in key order, and the first
+    /// to commit lets the next through.
+    async fn advance_clocks(&self, now_us: i64, part: usize) -> Result<u64, StoreError> {
+        // A running clock whose warning instant has passed (and comes before its due).
+        const TO_WARNING: &str = "state = 'running' AND warn_us <= $1 AND warn_us < due_us";
+        // An open clock whose due instant has passed.
+        const TO_OVERDUE: &str = "state IN ('running', 'warning') AND due_us <= $1";
+        // The rows the due-time index says are due, in this partition.
+        let due = format!(
+            "next_at_us IS NOT NULL AND next_at_us <= $1{}",
+            timer_partition(part)
+        );
+        let mut tx = begin_timer_write(&self.pool, part).await?;
+        for (state, at, when) in [
+            ("warning", "warn_us", TO_WARNING),
+            ("overdue", "due_us", TO_OVERDUE),
+        ] {
+            sqlx::query(AssertSqlSafe(format!(
+                "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
+                 SELECT case_id, rule, subject, ref, '{state}', {at}, $1, 'timer' FROM {FINDINGS_BY_NEXT} \
+                 WHERE {due} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND {when}"
+            )))
+            .bind(now_us)
+            .execute(&mut *tx)
+            .await?;
+        }
+        // The counts by unit, rule and state move with the clocks.
+        let mut counts = CountDelta::default();
+        let moving = sqlx::query(AssertSqlSafe(format!(
+            "SELECT unit, rule, state, unit_path, CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, COUNT(*) \
+             FROM {FINDINGS_BY_NEXT} \
+             WHERE {due} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND (({TO_OVERDUE}) OR ({TO_WARNING})) \
+             GROUP BY unit, rule, state, unit_path, 5"
+        )))
+        .bind(now_us)
+        .fetch_all(&mut *tx)
+        .await?;
+        for r in &moving {
+            let (unit, rule, from): (Option<String>, String, String) =
+                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+            let (path, to, n): (Option<String>, String, i64) =
+                (r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
+            counts.add(unit.as_deref(), &rule, &from, path.as_deref(), -n);
+            counts.add(unit.as_deref(), &rule, &to, path.as_deref(), n);
+        }
+        let moved = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE {FINDINGS_BY_NEXT} SET \
+             state = CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, \
+             next_at_us = CASE WHEN {TO_OVERDUE} THEN NULL ELSE due_us END, \
+             updated_at_us = $1 \
+             WHERE {due} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND (({TO_OVERDUE}) OR ({TO_WARNING}))"
+        )))
+        .bind(now_us)
+        .execute(&mut *tx)
+        .await?
+        .rows_affected();
+        // What is left under `now` in the index had nothing to do at this instant after all (a
+        // stale entry): move it to the clock's next instant, or clear it.
+        sqlx::query(AssertSqlSafe(format!(
+            "UPDATE {FINDINGS_BY_NEXT} SET next_at_us = CASE \
+             WHEN state = 'running' AND warn_us > $1 THEN warn_us \
+             WHEN state = 'warning' AND due_us > $1 THEN due_us \
+             ELSE NULL END WHERE {due}"
+        )))
+        .bind(now_us)
+        .execute(&mut *tx)
+        .await?;
+        counts.apply(&mut tx).await?;
+        tx.commit().await?;
+        self.wrote();
+        Ok(moved)
     }
 
     async fn next_wakeup_impl(&self) -> Result<Option<Timestamp>, StoreError> {

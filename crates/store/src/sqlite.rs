@@ -225,6 +225,23 @@ async fn begin_write_on(
     conn.begin_with("BEGIN IMMEDIATE").await
 }
 
+/// The timer moves every due clock in one transaction: SQLite has one writer per file, so
+/// splitting the work would only serialize it.
+const TIMER_PARTITIONS: usize = 1;
+
+/// The condition that picks a timer partition's clocks: with one partition, every clock.
+fn timer_partition(_part: usize) -> String {
+    String::new()
+}
+
+/// A timer partition's write transaction: the file's one write lock.
+async fn begin_timer_write(
+    pool: &Pool<Sqlite>,
+    _part: usize,
+) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
+    begin_write(pool).await
+}
+
 /// The audit chain's write transaction. SQLite has one writer per file whatever the table, so
 /// it is the same file lock as every other write.
 async fn begin_audit_write(

@@ -111,6 +111,17 @@ async fn exercise(store: Arc<dyn Store>, bench: Arc<dyn BenchStore>, label: &str
         .await
         .unwrap();
     assert!(out.transitioned >= 700, "{label}");
+    // Every partition of the timer ran: nothing is left due, and a second pass moves nothing.
+    assert_eq!(
+        bench.count_due_by_scan(now_us + 1_000_000).await.unwrap(),
+        0,
+        "{label}"
+    );
+    let again = store
+        .advance_timers(casewatch_core::time::from_micros(now_us + 1_000_000).unwrap())
+        .await
+        .unwrap();
+    assert_eq!(again.transitioned, 0, "{label}");
     bench.analyze().await.unwrap();
 }
 
