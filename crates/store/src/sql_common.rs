@@ -2761,16 +2761,12 @@ impl Store for StoreImpl {
 
     async fn unit_paths(&self, ids: &[String]) -> Result<HashMap<String, String>, StoreError> {
         // Units seen before cost no connection at all (the common case: a live feed's units).
-        let (mut out, wanted) = self.kept_unit_paths(ids.iter().cloned().collect());
+        let (out, wanted) = self.kept_unit_paths(ids.iter().cloned().collect());
         if wanted.is_empty() {
             return Ok(out);
         }
         let mut conn = self.pool.acquire().await?;
-        out.extend(
-            self.unit_paths_in(&mut conn, wanted.into_iter().collect())
-                .await?,
-        );
-        Ok(out)
+        self.read_unit_paths(&mut conn, wanted, out).await
     }
 
     async fn rename_unit(&self, id: &str, name: &str) -> Result<Unit, StoreError> {

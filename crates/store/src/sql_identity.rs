@@ -189,7 +189,12 @@ impl StoreImpl {
     /// transaction inserts no units, so what they remember is committed. Takes owned ids: a
     /// borrowing iterator held across the awaits makes the future's `Send` bound unprovable.
     async fn unit_paths_in(&self, conn: &mut <Db as sqlx::Database>::Connection, units: HashSet<String>) -> Result<HashMap<String, String>, StoreError> {
-        let (mut out, wanted) = self.kept_unit_paths(units);
+        let (out, wanted) = self.kept_unit_paths(units);
+        self.read_unit_paths(conn, wanted, out).await
+    }
+
+    /// Reads the paths of `wanted` (units not kept) into `out`, and keeps them.
+    async fn read_unit_paths(&self, conn: &mut <Db as sqlx::Database>::Connection, wanted: Vec<String>, mut out: HashMap<String, String>) -> Result<HashMap<String, String>, StoreError> {
         let mut found: Vec<(String, String)> = Vec::new();
         for chunk in wanted.chunks(LOOKUP_CHUNK) {
             let sql = format!("SELECT id, path FROM units WHERE id IN ({})", placeholders(1, chunk.len()));
