@@ -1575,6 +1575,9 @@ impl StoreImpl {
             "next_at_us IS NOT NULL AND next_at_us <= $1{}",
             timer_partition(part)
         );
+        // A clock among them, and one that moves now.
+        let clock = format!("{due} AND warn_us IS NOT NULL AND due_us IS NOT NULL");
+        let moving = format!("{clock} AND (({TO_OVERDUE}) OR ({TO_WARNING}))");
         let mut tx = begin_timer_write(&self.pool, part).await?;
         for (state, at, when) in [
             ("warning", "warn_us", TO_WARNING),
@@ -1583,7 +1586,7 @@ impl StoreImpl {
             sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
                  SELECT case_id, rule, subject, ref, '{state}', {at}, $1, 'timer' FROM {FINDINGS_BY_NEXT} \
-                 WHERE {due} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND {when}"
+                 WHERE {clock} AND {when}"
             )))
             .bind(now_us)
             .execute(&mut *tx)
@@ -1591,16 +1594,14 @@ impl StoreImpl {
         }
         // The counts by unit, rule and state move with the clocks.
         let mut counts = CountDelta::default();
-        let moving = sqlx::query(AssertSqlSafe(format!(
+        let groups = sqlx::query(AssertSqlSafe(format!(
             "SELECT unit, rule, state, unit_path, CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, COUNT(*) \
-             FROM {FINDINGS_BY_NEXT} \
-             WHERE {due} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND (({TO_OVERDUE}) OR ({TO_WARNING})) \
-             GROUP BY unit, rule, state, unit_path, 5"
+             FROM {FINDINGS_BY_NEXT} WHERE {moving} GROUP BY unit, rule, state, unit_path, 5"
         )))
         .bind(now_us)
         .fetch_all(&mut *tx)
         .await?;
-        for r in &moving {
+        for r in &groups {
             let (unit, rule, from): (Option<String>, String, String) =
                 (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
             let (path, to, n): (Option<String>, String, i64) =
@@ -1612,8 +1613,7 @@ impl StoreImpl {
             "UPDATE {FINDINGS_BY_NEXT} SET \
              state = CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, \
              next_at_us = CASE WHEN {TO_OVERDUE} THEN NULL ELSE due_us END, \
-             updated_at_us = $1 \
-             WHERE {due} AND warn_us IS NOT NULL AND due_us IS NOT NULL AND (({TO_OVERDUE}) OR ({TO_WARNING}))"
+             updated_at_us = $1 WHERE {moving}"
         )))
         .bind(now_us)
         .execute(&mut *tx)
