@@ -5,7 +5,7 @@
 use std::path::Path;
 
 fn main() {
-    let dir = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../policies");
+    let dir = manifest_dir().join("../../policies");
     println!("cargo::rerun-if-changed={}", dir.display());
     let mut paths: Vec<_> = std::fs::read_dir(&dir)
         .map(|read| {
@@ -42,4 +42,14 @@ fn main() {
     if let Err(e) = std::fs::write(&out, code) {
         println!("cargo::warning=cannot write {}: {e}", out.display());
     }
+}
+
+/// The crate's folder, as cargo gives it to the running build script. Not `env!`: that is the
+/// folder the script was compiled in, and cargo reuses a compiled script for a copy of the
+/// workspace elsewhere (a worktree sharing the target folder), which would then read the files
+/// of the first copy, or none once it is gone.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default()
 }

@@ -5,13 +5,16 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../rules/standard");
+    let root = manifest_dir().join("../../rules/standard");
     let mut entries = Vec::new();
     let meta = root.join("pack.toml");
     println!("cargo::rerun-if-changed={}", meta.display());
-    if meta.is_file() {
-        entries.push(entry("pack.toml", &meta));
-    }
+    assert!(
+        meta.is_file(),
+        "the standard rule pack is missing: no {}",
+        meta.display()
+    );
+    entries.push(entry("pack.toml", &meta));
     for sub in ["clocks", "checks"] {
         let dir = root.join(sub);
         println!("cargo::rerun-if-changed={}", dir.display());
@@ -66,4 +69,14 @@ fn entry(rel: &str, path: &Path) -> String {
         "    ({rel:?}, include_str!({:?})),",
         path.display().to_string()
     )
+}
+
+/// The crate's folder, as cargo gives it to the running build script. Not `env!`: that is the
+/// folder the script was compiled in, and cargo reuses a compiled script for a copy of the
+/// workspace elsewhere (a worktree sharing the target folder), which would then read the files
+/// of the first copy, or none once it is gone.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default()
 }

@@ -5,7 +5,7 @@
 use std::path::{Path, PathBuf};
 
 fn main() {
-    let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("../../web/dist");
+    let root = manifest_dir().join("../../web/dist");
     println!("cargo::rerun-if-changed={}", root.display());
     let mut entries = Vec::new();
     let mut stack = vec![(root.clone(), String::new())];
@@ -41,4 +41,14 @@ fn main() {
     if let Err(e) = std::fs::write(&out, code) {
         println!("cargo::warning=cannot write {}: {e}", out.display());
     }
+}
+
+/// The crate's folder, as cargo gives it to the running build script. Not `env!`: that is the
+/// folder the script was compiled in, and cargo reuses a compiled script for a copy of the
+/// workspace elsewhere (a worktree sharing the target folder), which would then read the files
+/// of the first copy, or none once it is gone.
+fn manifest_dir() -> std::path::PathBuf {
+    std::env::var_os("CARGO_MANIFEST_DIR")
+        .map(std::path::PathBuf::from)
+        .unwrap_or_default()
 }
