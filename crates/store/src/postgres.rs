@@ -230,6 +230,15 @@ impl PgStore {
     /// Called after a write transaction commits; PostgreSQL checkpoints by itself.
     fn wrote(&self) {}
 
+    /// Evaluates every case again (`reevaluate_impl`: chunks read through the pool).
+    async fn reevaluate_backend(
+        &self,
+        now: Timestamp,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ReevaluateReport, StoreError> {
+        self.reevaluate_impl(now, progress).await
+    }
+
     /// Identity writes need no process-wide queue on PostgreSQL.
     fn identity_mutex(&self) -> Option<&tokio::sync::Mutex<()>> {
         None

@@ -283,6 +283,15 @@ const REEVALUATE_CHUNK: usize = 2000;
 
 /// One case to evaluate again: what is stored of it.
 struct ReevalInput {
+    head: ReevalHead,
+    /// Its events in the binary form, in log order.
+    history: Vec<u8>,
+    /// Whether `history` was built from the log just now (none was stored) and is to be stored.
+    history_is_new: bool,
+}
+
+/// A case's row as re-evaluation reads it, without its history.
+struct ReevalHead {
     case_id: String,
     /// The highest seq of its events when read.
     last_seq: i64,
@@ -291,10 +300,6 @@ struct ReevalInput {
     covered: i64,
     /// The digest of its findings as last written.
     fdigest: Option<i64>,
-    /// Its events in the binary form, in log order.
-    history: Vec<u8>,
-    /// Whether `history` was built from the log just now (none was stored) and is to be stored.
-    history_is_new: bool,
 }
 
 /// One case evaluated again.
@@ -336,9 +341,23 @@ fn reevaluate_one(
     input: ReevalInput,
     now: Timestamp,
 ) -> Result<ReevalOutput, StoreError> {
-    let mut events = binary::decode(&input.history).map_err(|e| {
+    let mut out = reevaluate_history(cx, input.head, &input.history, now)?;
+    out.history = input.history_is_new.then_some(input.history);
+    Ok(out)
+}
+
+/// Evaluates one case again from its binary history (borrowed where the database hands it over):
+/// without explanations first, and, only if the digest of the result differs from the stored
+/// one, in full.
+fn reevaluate_history(
+    cx: &ReevalContext,
+    head: ReevalHead,
+    history: &[u8],
+    now: Timestamp,
+) -> Result<ReevalOutput, StoreError> {
+    let mut events = binary::decode(history).map_err(|e| {
         corrupt(
-            format!("cases.case_id={}.history", input.case_id),
+            format!("cases.case_id={}.history", head.case_id),
             e.to_string(),
         )
     })?;
@@ -350,21 +369,21 @@ fn reevaluate_one(
     let fdigest = crate::digest::of_findings(
         &cx.fp,
         &brief,
-        input.unit.as_deref(),
+        head.unit.as_deref(),
         &cx.paths,
         in_effect,
     );
-    let findings = (input.fdigest != Some(fdigest))
+    let findings = (head.fdigest != Some(fdigest))
         .then(|| casewatch_engine::evaluate(&cx.pack, &cx.cal, &events, now));
     Ok(ReevalOutput {
         findings,
         fdigest,
-        coverage_changed: ((steps, covered) != (input.steps, input.covered))
+        coverage_changed: ((steps, covered) != (head.steps, head.covered))
             .then_some((steps, covered)),
-        history: input.history_is_new.then_some(input.history),
-        last_seq: input.last_seq,
-        case_id: input.case_id,
-        unit: input.unit,
+        history: None,
+        last_seq: head.last_seq,
+        case_id: head.case_id,
+        unit: head.unit,
     })
 }
 
@@ -1664,20 +1683,7 @@ impl StoreImpl {
         now: Timestamp,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ReevaluateReport, StoreError> {
-        let (pack, cal) = (Arc::clone(&self.pack), self.calendar());
-        let paths: HashMap<String, String> = sqlx::query("SELECT id, path FROM units")
-            .fetch_all(&self.pool)
-            .await?
-            .iter()
-            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
-            .collect::<Result<_, sqlx::Error>>()?;
-        let cx = Arc::new(ReevalContext {
-            fp: crate::digest::Fingerprints::new(&pack, &cal),
-            watched: casewatch_engine::coverage::watched_types(&pack),
-            pack,
-            cal,
-            paths,
-        });
+        let cx = Arc::new(self.reeval_context().await?);
         let now_us = to_micros(now);
         let mut last = String::new();
         let mut report = ReevaluateReport::default();
@@ -1701,7 +1707,7 @@ impl StoreImpl {
                 match cases.last() {
                     None => exhausted = true,
                     Some(tail) => {
-                        last.clone_from(&tail.case_id);
+                        last.clone_from(&tail.head.case_id);
                         let n = cases.len() as u64;
                         let shared = Arc::clone(&cx);
                         next = Some((
@@ -1726,27 +1732,7 @@ impl StoreImpl {
             let outputs = evaluation
                 .await
                 .map_err(|e| corrupt("reevaluate", format!("evaluation stopped: {e}")))??;
-            let current = Self::last_seqs(&mut tx, &outputs).await?;
-            let mut evaluated = Vec::new();
-            for out in outputs {
-                if current.get(&out.case_id) != Some(&out.last_seq) {
-                    continue;
-                }
-                let (steps, covered) = out.coverage_changed.unzip();
-                sqlx::query("UPDATE cases SET fdigest = $1, n_steps = COALESCE($2, n_steps), n_covered = COALESCE($3, n_covered), history = COALESCE($4, history) WHERE case_id = $5")
-                    .bind(out.fdigest)
-                    .bind(steps)
-                    .bind(covered)
-                    .bind(out.history)
-                    .bind(out.case_id.clone())
-                    .execute(&mut *tx)
-                    .await?;
-                if let Some(findings) = out.findings {
-                    evaluated.push((out.case_id, out.unit, findings));
-                }
-            }
-            report.n_changed +=
-                Self::write_findings(&mut tx, &evaluated, &cx.paths, now_us, "reevaluate").await?;
+            report.n_changed += Self::write_reevaluated(&mut tx, outputs, &cx, now_us).await?;
             tx.commit().await?;
             self.wrote();
             report.n_cases += n;
@@ -1757,6 +1743,57 @@ impl StoreImpl {
             }
         }
         Ok(report)
+    }
+
+    /// What every evaluation of a re-evaluation pass shares: the pack, the calendar and every
+    /// registered unit's path.
+    async fn reeval_context(&self) -> Result<ReevalContext, StoreError> {
+        let (pack, cal) = (Arc::clone(&self.pack), self.calendar());
+        let paths: HashMap<String, String> = sqlx::query("SELECT id, path FROM units")
+            .fetch_all(&self.pool)
+            .await?
+            .iter()
+            .map(|r| Ok((r.try_get(0)?, r.try_get(1)?)))
+            .collect::<Result<_, sqlx::Error>>()?;
+        Ok(ReevalContext {
+            fp: crate::digest::Fingerprints::new(&pack, &cal),
+            watched: casewatch_engine::coverage::watched_types(&pack),
+            pack,
+            cal,
+            paths,
+        })
+    }
+
+    /// Writes what re-evaluation found for cases (inside the caller's write transaction): the
+    /// digest, coverage and new history of each case's row and the findings that changed. A case
+    /// appended to since it was read was rebuilt by its writer, with the same pack, and is left as
+    /// that writer left it (its `last_seq` tells). Returns how many findings changed.
+    async fn write_reevaluated(
+        tx: &mut Transaction<'_, Db>,
+        outputs: Vec<ReevalOutput>,
+        cx: &ReevalContext,
+        now_us: i64,
+    ) -> Result<u64, StoreError> {
+        let current = Self::last_seqs(tx, &outputs).await?;
+        let mut evaluated = Vec::new();
+        for out in outputs {
+            if current.get(&out.case_id) != Some(&out.last_seq) {
+                continue;
+            }
+            let (steps, covered) = out.coverage_changed.unzip();
+            sqlx::query("UPDATE cases SET fdigest = $1, n_steps = COALESCE($2, n_steps), n_covered = COALESCE($3, n_covered), history = COALESCE($4, history) WHERE case_id = $5")
+                .bind(out.fdigest)
+                .bind(steps)
+                .bind(covered)
+                .bind(out.history)
+                .bind(out.case_id.clone())
+                .execute(&mut **tx)
+                .await?;
+            if let Some(findings) = out.findings {
+                evaluated.push((out.case_id, out.unit, findings));
+            }
+        }
+        Self::write_findings(tx, &evaluated, &cx.paths, now_us, "reevaluate").await
     }
 
     /// The next chunk of cases to re-evaluate after `last`, with their binary histories (read
@@ -1774,25 +1811,38 @@ impl StoreImpl {
             .bind(REEVALUATE_CHUNK as i64)
             .fetch(&mut **tx);
         let mut cases = Vec::with_capacity(REEVALUATE_CHUNK);
-        let mut without_history = Vec::new();
         while let Some(r) = rows.try_next().await? {
             let history: Option<Vec<u8>> = r.try_get(6)?;
-            let case_id: String = r.try_get(0)?;
-            if history.is_none() {
-                without_history.push((case_id.clone(), cases.len()));
-            }
             cases.push(ReevalInput {
-                case_id,
-                last_seq: r.try_get(1)?,
-                unit: r.try_get(2)?,
-                steps: r.try_get(3)?,
-                covered: r.try_get(4)?,
-                fdigest: r.try_get(5)?,
+                head: ReevalHead {
+                    case_id: r.try_get(0)?,
+                    last_seq: r.try_get(1)?,
+                    unit: r.try_get(2)?,
+                    steps: r.try_get(3)?,
+                    covered: r.try_get(4)?,
+                    fdigest: r.try_get(5)?,
+                },
                 history_is_new: history.is_none(),
                 history: history.unwrap_or_default(),
             });
         }
         drop(rows);
+        Self::histories_from_log(tx, &mut cases).await?;
+        Ok(cases)
+    }
+
+    /// Builds the binary history, from the log, of every case of `cases` that had none stored
+    /// (`history_is_new`: stored before binary histories existed).
+    async fn histories_from_log(
+        tx: &mut Transaction<'_, Db>,
+        cases: &mut [ReevalInput],
+    ) -> Result<(), StoreError> {
+        let without_history: Vec<(String, usize)> = cases
+            .iter()
+            .enumerate()
+            .filter(|(_, c)| c.history_is_new)
+            .map(|(i, c)| (c.head.case_id.clone(), i))
+            .collect();
         for chunk in without_history.chunks(CASE_CHUNK) {
             let ids: Vec<String> = chunk.iter().map(|(id, _)| id.clone()).collect();
             let index: HashMap<&str, usize> =
@@ -1800,11 +1850,11 @@ impl StoreImpl {
             for (case_id, last_seq, events) in Self::load_cases(tx, &ids).await? {
                 if let Some(c) = index.get(case_id.as_str()).and_then(|i| cases.get_mut(*i)) {
                     c.history = binary::encode(&events);
-                    c.last_seq = last_seq;
+                    c.head.last_seq = last_seq;
                 }
             }
         }
-        Ok(cases)
+        Ok(())
     }
 
     /// The current `last_seq` of the cases of `outputs`.
@@ -2685,7 +2735,7 @@ impl Store for StoreImpl {
         now: Timestamp,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ReevaluateReport, StoreError> {
-        self.reevaluate_impl(now, progress).await
+        self.reevaluate_backend(now, progress).await
     }
 
     async fn list_findings(&self, query: &FindingQuery) -> Result<Page<FindingRow>, StoreError> {

@@ -30,6 +30,9 @@ pub struct SqliteStore {
     known_unit_paths: std::sync::RwLock<HashMap<String, String>>,
     /// Wakes the background checkpointer ([`spawn_checkpointer`]) after a write.
     checkpoints: tokio::sync::mpsc::Sender<()>,
+    /// The database file, for re-evaluation's direct readers ([`reeval`]); `None` when the
+    /// database is not a file another connection can open (in memory).
+    file: Option<std::path::PathBuf>,
 }
 
 /// Pages of WAL after which a writer checkpoints by itself (about 400 MB): only a safety net
@@ -302,6 +305,7 @@ impl SqliteStore {
             .max_connections(4)
             .connect_with(options_db.clone())
             .await?;
+        let file = Some(options_db.get_filename().to_path_buf()).filter(|f| f.is_file());
         Self::migrate(&pool).await?;
         let audit_key = Self::init_audit_key(&pool, options.audit_key).await?;
         let write = Arc::new(tokio::sync::Mutex::new(()));
@@ -319,9 +323,23 @@ impl SqliteStore {
             pending: std::sync::Mutex::new(Vec::new()),
             audit_pending: std::sync::Mutex::new(Vec::new()),
             known_unit_paths: std::sync::RwLock::default(),
+            file,
         };
         store.load_calendar().await?;
         Ok(store)
+    }
+
+    /// Evaluates every case again: with direct readers on the evaluating threads when the
+    /// database is a file ([`reeval`]), else as PostgreSQL does.
+    async fn reevaluate_backend(
+        &self,
+        now: Timestamp,
+        progress: &(dyn Fn(u64) + Sync),
+    ) -> Result<ReevaluateReport, StoreError> {
+        match &self.file {
+            Some(file) => reeval::reevaluate(self, file, now, progress).await,
+            None => self.reevaluate_impl(now, progress).await,
+        }
     }
 
     /// The connection pool, for tests that must reach past the trait (tampering with the log).
@@ -349,6 +367,8 @@ impl SqliteStore {
 }
 
 include!("sql_common.rs");
+
+mod reeval;
 include!("sql_identity.rs");
 include!("sql_audit.rs");
 include!("sql_bench.rs");

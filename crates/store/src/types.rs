@@ -45,6 +45,9 @@ pub enum StoreError {
     /// The database failed.
     #[error("database error: {0}")]
     Db(#[from] sqlx::Error),
+    /// The database failed under one of re-evaluation's direct SQLite readers.
+    #[error("database error: {0}")]
+    DirectRead(String),
     /// The batch was written in one transaction with others (group commit) and that transaction
     /// failed: nothing of it was stored, and it may be sent again.
     #[error("the write this batch was grouped with failed, nothing was stored: {0}")]

@@ -925,6 +925,60 @@ mod supervision {
         }
     }
 
+    /// Re-evaluation reads the cases in ranges (on SQLite, each range on whichever reading
+    /// thread takes it): every case is evaluated once, cases without a stored history among
+    /// them are read from the log, and a changed rule is rewritten in every case.
+    #[tokio::test]
+    async fn reevaluation_covers_every_case_across_its_ranges() {
+        const FILE: &str = "clocks/criminal_detention_first_interrogation.toml";
+        const CASES: usize = 4_500;
+        for db in each_backend().await {
+            let at = t("2026-03-02T12:00:00+08:00");
+            let ids: Vec<String> = (0..CASES).map(|i| format!("C{i:04}")).collect();
+            for chunk in ids.chunks(500) {
+                let batch: Vec<Event> = chunk.iter().flat_map(|id| case_events(id)).collect();
+                db.store.append(&batch, at).await.unwrap();
+            }
+            execute(
+                &db,
+                "UPDATE cases SET history = NULL WHERE case_id IN ('C0000', 'C2500', 'C4499')",
+            )
+            .await;
+
+            let mut files = testing::standard_pack().unwrap().files.clone();
+            let text = files
+                .get(FILE)
+                .unwrap()
+                .replace("刑规 128", "刑规 128（修订）");
+            files.insert(FILE.to_owned(), text);
+            let changed = std::sync::Arc::new(casewatch_engine::Pack::from_files(files).unwrap());
+            let s = casewatch_store::open(&db.url, changed).await.unwrap();
+            let seen = std::sync::atomic::AtomicU64::new(0);
+            let report = s
+                .reevaluate(at, &|n| seen.store(n, std::sync::atomic::Ordering::Relaxed))
+                .await
+                .unwrap();
+            assert_eq!(report.n_cases, CASES as u64, "{}", db.label);
+            assert_eq!(report.n_changed, CASES as u64, "{}: {report:?}", db.label);
+            assert_eq!(seen.into_inner(), CASES as u64, "{}: progress", db.label);
+            for id in ["C0000", "C1999", "C2000", "C2500", "C4499"] {
+                let rows = s.case_findings(id).await.unwrap();
+                let f = rows
+                    .iter()
+                    .find(|f| f.rule == "criminal_detention_first_interrogation")
+                    .unwrap_or_else(|| panic!("{}: {id}: {rows:?}", db.label));
+                assert!(f.explain.contains("刑规 128（修订）"), "{}: {id}", db.label);
+            }
+            let again = s.reevaluate(at, &|_| {}).await.unwrap();
+            assert_eq!(
+                (again.n_cases, again.n_changed),
+                (CASES as u64, 0),
+                "{}",
+                db.label
+            );
+        }
+    }
+
     /// The ledger is not stored: reading a case folds its events, from the binary history or,
     /// without one, from the log; a damaged history is named, not a panic or a wrong ledger.
     #[tokio::test]
