@@ -2,7 +2,7 @@
 //! `Authorizer::standard` needs no files at run time. The files stay the source: edit them, not
 //! generated code.
 
-use std::path::Path;
+use std::path::PathBuf;
 
 fn main() {
     let dir = manifest_dir().join("../../policies");
@@ -32,8 +32,8 @@ fn main() {
             )
         })
         .collect();
-    let out = std::path::PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default())
-        .join("standard_policies.rs");
+    let out =
+        PathBuf::from(std::env::var("OUT_DIR").unwrap_or_default()).join("standard_policies.rs");
     let code = format!(
         "/// The files of `policies/` (schema and policies), by file name, in name order.\n\
          pub(crate) const FILES: &[(&str, &str)] = &[\n{}\n];\n",
@@ -48,8 +48,8 @@ fn main() {
 /// folder the script was compiled in, and cargo reuses a compiled script for a copy of the
 /// workspace elsewhere (a worktree sharing the target folder), which would then read the files
 /// of the first copy, or none once it is gone.
-fn manifest_dir() -> std::path::PathBuf {
+fn manifest_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .unwrap_or_default()
 }

@@ -75,8 +75,8 @@ fn entry(rel: &str, path: &Path) -> String {
 /// folder the script was compiled in, and cargo reuses a compiled script for a copy of the
 /// workspace elsewhere (a worktree sharing the target folder), which would then read the files
 /// of the first copy, or none once it is gone.
-fn manifest_dir() -> std::path::PathBuf {
+fn manifest_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .unwrap_or_default()
 }

@@ -2,7 +2,7 @@
 //! the crate, so that `casewatch serve` serves it with no files beside the binary. The sources in
 //! `web/src` stay the source: `scripts/test` rebuilds `web/dist` and fails if it differs.
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 fn main() {
     let root = manifest_dir().join("../../web/dist");
@@ -47,8 +47,8 @@ fn main() {
 /// folder the script was compiled in, and cargo reuses a compiled script for a copy of the
 /// workspace elsewhere (a worktree sharing the target folder), which would then read the files
 /// of the first copy, or none once it is gone.
-fn manifest_dir() -> std::path::PathBuf {
+fn manifest_dir() -> PathBuf {
     std::env::var_os("CARGO_MANIFEST_DIR")
-        .map(std::path::PathBuf::from)
+        .map(PathBuf::from)
         .unwrap_or_default()
 }
