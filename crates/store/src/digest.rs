@@ -8,6 +8,13 @@
 //! explanation is a function of the rule, the calendar, the events and the state. Findings come
 //! from the evaluator in a fixed order, so the digest is order-sensitive and cheap.
 //!
+//! Per finding, the rule enters as the first 8 bytes of its fingerprint (which covers the rule's
+//! id), and the unit and its path only when the case has no unit of its own (otherwise they are
+//! the case's, which enter once): about 130 bytes per finding instead of 220, the SHA-256 being a
+//! tenth of re-evaluation's CPU (`docs/performance-notes.md`, eleventh round). Changing what
+//! the digest covers makes every stored digest stale once, which costs the next re-evaluation a
+//! row-by-row comparison of every case, never a wrong row.
+//!
 //! Whoever writes a case's findings through `write_findings` stores the digest of what it wrote.
 //! The timer pass and unit registration change single columns (state, unit path) without touching
 //! the digest; the next evaluation computes the new state or path, sees a different digest and
@@ -23,7 +30,8 @@ use sha2::{Digest, Sha256};
 
 /// The fingerprints of the rules and of the calendar in force.
 pub(crate) struct Fingerprints {
-    rules: FastMap<String, [u8; 32]>,
+    /// The first 8 bytes of each rule's fingerprint.
+    rules: FastMap<String, [u8; 8]>,
     calendar: [u8; 32],
 }
 
@@ -43,7 +51,7 @@ impl Fingerprints {
                     Some(text) => h.update(text.as_bytes()),
                     None => h.update(format!("{r:?}").as_bytes()),
                 }
-                (r.id.clone(), h.finalize().into())
+                (r.id.clone(), first_eight(h.finalize().into()))
             })
             .collect();
         Self {
@@ -88,42 +96,55 @@ pub(crate) fn of_findings(
     paths: &HashMap<String, String>,
     in_effect: usize,
 ) -> i64 {
-    // The bytes are gathered first and hashed once: one SHA-256 call per case instead of a dozen
-    // small updates per finding (the same bytes, so stored digests stay valid).
-    let mut buf = Vec::with_capacity(64 + findings.len() * 160);
-    let h = &mut buf;
-    h.extend_from_slice(&fp.calendar);
-    h.extend_from_slice(&(in_effect as u64).to_le_bytes());
-    h.extend_from_slice(&(findings.len() as u64).to_le_bytes());
-    let case_path = case_unit.and_then(|u| paths.get(u)).map(String::as_str);
-    for f in findings {
-        put_str(h, &f.rule);
-        match fp.rules.get(&f.rule) {
-            Some(r) => h.extend_from_slice(r),
-            None => h.extend_from_slice(&[0u8; 32]),
+    // The bytes are gathered first, in a buffer each thread keeps, and hashed once: one SHA-256
+    // call per case instead of a dozen small updates per finding.
+    BUF.with_borrow_mut(|buf| {
+        buf.clear();
+        let h = &mut *buf;
+        h.extend_from_slice(&fp.calendar);
+        h.extend_from_slice(&(in_effect as u64).to_le_bytes());
+        h.extend_from_slice(&(findings.len() as u64).to_le_bytes());
+        let case_path = case_unit.and_then(|u| paths.get(u)).map(String::as_str);
+        put_opt_str(h, case_unit);
+        put_opt_str(h, case_path);
+        for f in findings {
+            match fp.rules.get(&f.rule) {
+                Some(r) => h.extend_from_slice(r),
+                None => {
+                    h.extend_from_slice(&[0u8; 8]);
+                    put_str(h, &f.rule);
+                }
+            }
+            put_opt_str(h, f.subject.as_deref());
+            put_str(h, &f.reference);
+            h.extend_from_slice(&[u8::from(f.started.is_some())]);
+            put_str(h, f.state.as_str());
+            put_opt_time(h, f.started);
+            put_opt_time(h, f.due);
+            put_opt_time(h, f.warn_at);
+            put_opt_time(h, f.stopped);
+            put_opt_time(h, f.next_transition);
+            if case_unit.is_none() {
+                let unit = f.unit.as_deref();
+                put_opt_str(h, unit);
+                put_opt_str(h, unit.and_then(|u| paths.get(u)).map(String::as_str));
+            }
+            put_opt_str(h, f.officer.as_deref());
         }
-        put_opt_str(h, f.subject.as_deref());
-        put_str(h, &f.reference);
-        h.extend_from_slice(&[u8::from(f.started.is_some())]);
-        put_str(h, f.state.as_str());
-        put_opt_time(h, f.started);
-        put_opt_time(h, f.due);
-        put_opt_time(h, f.warn_at);
-        put_opt_time(h, f.stopped);
-        put_opt_time(h, f.next_transition);
-        let unit = case_unit.or(f.unit.as_deref());
-        put_opt_str(h, unit);
-        let path = match (case_unit, unit) {
-            (Some(_), _) => case_path,
-            (None, u) => u.and_then(|u| paths.get(u)).map(String::as_str),
-        };
-        put_opt_str(h, path);
-        put_opt_str(h, f.officer.as_deref());
-    }
-    let out: [u8; 32] = Sha256::digest(&buf).into();
+        i64::from_le_bytes(first_eight(Sha256::digest(&*buf).into()))
+    })
+}
+
+/// The first 8 bytes of a SHA-256.
+fn first_eight(sha: [u8; 32]) -> [u8; 8] {
     let mut first = [0u8; 8];
-    for (d, s) in first.iter_mut().zip(out) {
+    for (d, s) in first.iter_mut().zip(sha) {
         *d = s;
     }
-    i64::from_le_bytes(first)
+    first
+}
+
+thread_local! {
+    /// The bytes of the digest in the making, kept by each thread between cases.
+    static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }
