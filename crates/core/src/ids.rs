@@ -1,6 +1,7 @@
 //! Identifier newtypes. Each is built by `parse`, which states precisely what is wrong.
 
 use std::fmt;
+use std::sync::Arc;
 
 /// The longest identifier the interchange format allows.
 pub const MAX_ID_LEN: usize = 128;
@@ -58,14 +59,22 @@ fn check_id_by_char(s: &str) -> Result<(), IdError> {
 macro_rules! id_type {
     ($(#[$doc:meta])* $name:ident) => {
         $(#[$doc])*
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-        #[serde(transparent)]
-        pub struct $name(String);
+        ///
+        /// Shared, not copied: a clone (every event of a case carries its case id) counts a
+        /// reference instead of allocating.
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        pub struct $name(Arc<str>);
+
+        impl serde::Serialize for $name {
+            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+                s.serialize_str(&self.0)
+            }
+        }
 
         impl $name {
             /// Parses an identifier: 1–128 characters of `[A-Za-z0-9._:-]`.
             pub fn parse(s: &str) -> Result<Self, IdError> {
-                check_id(s).map(|()| Self(s.to_owned()))
+                check_id(s).map(|()| Self(Arc::from(s)))
             }
 
             /// The identifier as sent.
@@ -94,9 +103,17 @@ id_type!(
 /// A free-form reference that must be a non-empty, printable string of at most 128 characters:
 /// subject, unit and officer ids. The interchange format fixes no character set for them, so we
 /// refuse only what cannot be a sensible id (empty, over-long, control characters).
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
-#[serde(transparent)]
-pub struct Ref(String);
+///
+/// Shared, not copied, like the ids: decoding a case's history clones the same few references
+/// into every event.
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+pub struct Ref(Arc<str>);
+
+impl serde::Serialize for Ref {
+    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
+        s.serialize_str(&self.0)
+    }
+}
 
 /// Why a reference was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -144,7 +161,7 @@ impl Ref {
         if !ref_is_plainly_valid(s) {
             check_ref_by_char(s)?;
         }
-        Ok(Self(s.to_owned()))
+        Ok(Self(Arc::from(s)))
     }
 
     /// The reference as sent.
