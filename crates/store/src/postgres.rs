@@ -27,6 +27,101 @@ pub struct PgStore {
     /// Serializes this process's appends to the audit chain; across processes its own advisory
     /// lock does, so that an audited read never waits behind an import.
     audit_write: tokio::sync::Mutex<()>,
+    /// Keeps the planner's statistics current when the server's autovacuum is off.
+    analyzer: Arc<Analyzer>,
+}
+
+/// How often at most the store looks for tables whose statistics are stale (autovacuum's own
+/// default is once a minute; an import grows the tables faster than that).
+const ANALYZE_CHECK_EVERY: Duration = Duration::from_secs(10);
+
+/// The store's own `ANALYZE` of its tables, for servers whose autovacuum is off.
+///
+/// Without statistics PostgreSQL's planner guesses: a lookup of a batch's cases
+/// (`case_id IN (…)` on `findings`, `cases`) was estimated at most of the table and planned as a
+/// sequential scan, so ingestion slowed down as the history grew, to 7,500 cases a minute at
+/// 400,000 cases (measured; `docs/performance-notes.md`, eleventh round). The store then does
+/// what autovacuum's analyze would: after a write, at most every [`ANALYZE_CHECK_EVERY`], it
+/// analyzes, in the background, each table of its schema changed by more than 50 rows plus a
+/// tenth of its size since it was last analyzed. Vacuuming stays the administrator's.
+struct Analyzer {
+    /// Whether the server's autovacuum is off (read at open); otherwise nothing is done here.
+    enabled: bool,
+    /// When the last look began.
+    last: std::sync::Mutex<Option<std::time::Instant>>,
+    /// Whether a look (and its analyzes) is in progress.
+    running: std::sync::atomic::AtomicBool,
+}
+
+impl Analyzer {
+    /// Reads whether the server's autovacuum is on; warns when it is not.
+    async fn new(pool: &Pool<Postgres>) -> Result<Self, StoreError> {
+        let autovacuum: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+            .fetch_one(pool)
+            .await?;
+        let enabled = autovacuum != "on";
+        if enabled {
+            tracing::warn!(
+                "PostgreSQL's autovacuum is off: Casewatch analyzes its own tables as they grow; \
+                 vacuuming them is left to the administrator"
+            );
+        }
+        Ok(Self {
+            enabled,
+            last: std::sync::Mutex::new(None),
+            running: std::sync::atomic::AtomicBool::new(false),
+        })
+    }
+
+    /// Called after a write: starts a look in the background when one is due.
+    fn after_write(self: &Arc<Self>, pool: &Pool<Postgres>) {
+        use std::sync::atomic::Ordering;
+        if !self.enabled {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            return;
+        };
+        {
+            let Ok(mut last) = self.last.lock() else {
+                return;
+            };
+            if last.is_some_and(|at| at.elapsed() < ANALYZE_CHECK_EVERY) {
+                return;
+            }
+            if self.running.swap(true, Ordering::AcqRel) {
+                return;
+            }
+            *last = Some(std::time::Instant::now());
+        }
+        let (me, pool) = (Arc::clone(self), pool.clone());
+        runtime.spawn(async move {
+            if let Err(e) = analyze_stale(&pool).await {
+                tracing::warn!(error = %e, "analyzing the store's tables failed");
+            }
+            me.running.store(false, Ordering::Release);
+        });
+    }
+}
+
+/// Analyzes every table of the store's schema whose statistics are stale by autovacuum's
+/// default rule (more than 50 rows plus a tenth of the table changed since the last analyze).
+async fn analyze_stale(pool: &Pool<Postgres>) -> Result<(), sqlx::Error> {
+    let stale: Vec<String> = sqlx::query_scalar(
+        "SELECT format('%I.%I', schemaname, relname) FROM pg_stat_user_tables \
+         WHERE schemaname = current_schema() AND n_mod_since_analyze > 50 + 0.1 * n_live_tup",
+    )
+    .fetch_all(pool)
+    .await?;
+    for table in stale {
+        let started = std::time::Instant::now();
+        // The name comes from the server, quoted by `format('%I')`.
+        sqlx::raw_sql(AssertSqlSafe(format!("ANALYZE {table}")))
+            .execute(pool)
+            .await?;
+        tracing::debug!(table, ms = started.elapsed().as_millis() as u64, "analyzed");
+    }
+    Ok(())
 }
 
 type Db = Postgres;
@@ -202,7 +297,9 @@ impl PgStore {
             .await?;
         Self::migrate(&pool).await?;
         let audit_key = Self::init_audit_key(&pool, options.audit_key).await?;
+        let analyzer = Arc::new(Analyzer::new(&pool).await?);
         let store = Self {
+            analyzer,
             pool,
             write: tokio::sync::Mutex::new(()),
             pack,
@@ -227,8 +324,11 @@ impl PgStore {
         &self.audit_write
     }
 
-    /// Called after a write transaction commits; PostgreSQL checkpoints by itself.
-    fn wrote(&self) {}
+    /// Called after a write transaction commits: PostgreSQL checkpoints by itself; the store
+    /// analyzes its tables if autovacuum does not ([`Analyzer`]).
+    fn wrote(&self) {
+        self.analyzer.after_write(&self.pool);
+    }
 
     /// Evaluates every case again (`reevaluate_impl`: chunks read through the pool).
     async fn reevaluate_backend(

@@ -1077,3 +1077,44 @@ async fn coverage_counts_steps_the_rules_watch() {
         assert_eq!(c.units[0].unit.as_deref(), Some("U-1"));
     }
 }
+
+/// On a PostgreSQL server whose autovacuum is off (as on the test machine), the store analyzes
+/// its own tables as they grow, so that the planner does not guess at lookups of a batch's cases.
+#[tokio::test]
+async fn postgres_tables_are_analyzed_when_autovacuum_is_off() {
+    let Some(db) = testing::postgres().await.unwrap() else {
+        eprintln!("PostgreSQL tests skipped");
+        return;
+    };
+    let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+    let autovacuum: String = sqlx::query_scalar("SELECT current_setting('autovacuum')")
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    if autovacuum == "on" {
+        eprintln!("autovacuum is on: the server analyzes the tables itself");
+        return;
+    }
+    let analyzed = || async {
+        sqlx::query_scalar::<_, bool>(
+            "SELECT last_analyze IS NOT NULL FROM pg_stat_user_tables \
+             WHERE schemaname = current_schema() AND relname = 'findings'",
+        )
+        .fetch_one(&pool)
+        .await
+        .unwrap()
+    };
+    assert!(!analyzed().await, "a fresh schema was never analyzed");
+    // Each append is a write after which the store may look (at most every 10 s).
+    for round in 0..30 {
+        let batch: Vec<Event> = (0..100)
+            .flat_map(|i| case_events(&format!("S{round:02}-{i:03}")))
+            .collect();
+        db.store.append(&batch, now()).await.unwrap();
+        if analyzed().await {
+            return;
+        }
+        tokio::time::sleep(std::time::Duration::from_secs(1)).await;
+    }
+    panic!("findings was not analyzed within 30 s of writes");
+}
