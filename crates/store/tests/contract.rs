@@ -512,6 +512,20 @@ mod supervision {
         }
     }
 
+    /// The test database opened again with the standard pack, the text of its first-interrogation
+    /// rule revised (its explanation cites "刑规 128（修订）"; dues and states are unchanged).
+    async fn open_with_revised_rule(db: &TestDb) -> std::sync::Arc<dyn casewatch_store::Store> {
+        const FILE: &str = "clocks/criminal_detention_first_interrogation.toml";
+        let mut files = testing::standard_pack().unwrap().files.clone();
+        let text = files
+            .get(FILE)
+            .unwrap()
+            .replace("刑规 128", "刑规 128（修订）");
+        files.insert(FILE.to_owned(), text);
+        let changed = std::sync::Arc::new(casewatch_engine::Pack::from_files(files).unwrap());
+        casewatch_store::open(&db.url, changed).await.unwrap()
+    }
+
     fn state_of(rows: &[casewatch_store::FindingRow], rule: &str) -> String {
         rows.iter()
             .find(|f| f.rule == rule)
@@ -895,20 +909,12 @@ mod supervision {
     /// (only its explanation differs: same due, same state) must still be rewritten.
     #[tokio::test]
     async fn reevaluation_rewrites_explanations_of_a_changed_rule_only() {
-        const FILE: &str = "clocks/criminal_detention_first_interrogation.toml";
         for db in each_backend().await {
             let at = t("2026-03-02T12:00:00+08:00");
             db.store.append(&detained(), at).await.unwrap();
             let before = db.store.case_findings("D").await.unwrap();
 
-            let mut files = testing::standard_pack().unwrap().files.clone();
-            let text = files
-                .get(FILE)
-                .unwrap()
-                .replace("刑规 128", "刑规 128（修订）");
-            files.insert(FILE.to_owned(), text);
-            let changed = std::sync::Arc::new(casewatch_engine::Pack::from_files(files).unwrap());
-            let s = casewatch_store::open(&db.url, changed).await.unwrap();
+            let s = open_with_revised_rule(&db).await;
             let report = s.reevaluate(at, &|_| {}).await.unwrap();
             assert_eq!(report.n_changed, 1, "{}: {report:?}", db.label);
             let after = s.case_findings("D").await.unwrap();
@@ -930,7 +936,6 @@ mod supervision {
     /// them are read from the log, and a changed rule is rewritten in every case.
     #[tokio::test]
     async fn reevaluation_covers_every_case_across_its_ranges() {
-        const FILE: &str = "clocks/criminal_detention_first_interrogation.toml";
         const CASES: usize = 4_500;
         for db in each_backend().await {
             let at = t("2026-03-02T12:00:00+08:00");
@@ -945,14 +950,7 @@ mod supervision {
             )
             .await;
 
-            let mut files = testing::standard_pack().unwrap().files.clone();
-            let text = files
-                .get(FILE)
-                .unwrap()
-                .replace("刑规 128", "刑规 128（修订）");
-            files.insert(FILE.to_owned(), text);
-            let changed = std::sync::Arc::new(casewatch_engine::Pack::from_files(files).unwrap());
-            let s = casewatch_store::open(&db.url, changed).await.unwrap();
+            let s = open_with_revised_rule(&db).await;
             let seen = std::sync::atomic::AtomicU64::new(0);
             let report = s
                 .reevaluate(at, &|n| seen.store(n, std::sync::atomic::Ordering::Relaxed))
