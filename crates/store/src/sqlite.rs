@@ -367,8 +367,8 @@ impl SqliteStore {
 }
 
 include!("sql_common.rs");
-
-mod reeval;
 include!("sql_identity.rs");
 include!("sql_audit.rs");
 include!("sql_bench.rs");
+
+mod reeval;

@@ -12,7 +12,7 @@
 //! one that was read; a case appended to since was rebuilt by its own writer, with the same pack.
 
 use std::path::Path;
-use std::sync::Mutex;
+use std::sync::{Arc, Mutex};
 
 use rusqlite::{OpenFlags, OptionalExtension};
 
@@ -53,11 +53,11 @@ pub(super) async fn reevaluate(
     now: Timestamp,
     progress: &(dyn Fn(u64) + Sync),
 ) -> Result<ReevaluateReport, StoreError> {
-    let cx = std::sync::Arc::new(store.reeval_context().await?);
+    let cx = Arc::new(store.reeval_context().await?);
     let now_us = to_micros(now);
     let (send, mut recv) = tokio::sync::mpsc::channel(CHUNKS_AHEAD);
     let readers = {
-        let (cx, file) = (std::sync::Arc::clone(&cx), file.to_owned());
+        let (cx, file) = (Arc::clone(&cx), file.to_owned());
         tokio::task::spawn_blocking(move || read_everything(&cx, &file, now, &send))
     };
     let mut report = ReevaluateReport::default();
@@ -91,14 +91,14 @@ pub(super) async fn reevaluate(
 /// evaluates them.
 async fn evaluate_from_log(
     store: &SqliteStore,
-    cx: &std::sync::Arc<ReevalContext>,
+    cx: &Arc<ReevalContext>,
     mut cases: Vec<ReevalInput>,
     now: Timestamp,
 ) -> Result<Vec<ReevalOutput>, StoreError> {
     let mut tx = store.pool.begin().await?;
     SqliteStore::histories_from_log(&mut tx, &mut cases).await?;
     tx.commit().await?;
-    let cx = std::sync::Arc::clone(cx);
+    let cx = Arc::clone(cx);
     tokio::task::spawn_blocking(move || {
         cases
             .into_iter()
