@@ -37,7 +37,7 @@ pub struct Event {
     /// The acting officer (警号).
     pub officer: Option<Ref>,
     /// Type-specific facts; typed fields are checked, unknown keys are kept as sent.
-    pub data: Map<String, Value>,
+    pub data: Data,
 }
 
 /// Sorts events by their instant, keeping arrival order among events of the same instant (a
@@ -158,15 +158,15 @@ impl Event {
         let officer = optional_ref(obj, "officer", &mut errs);
 
         let data = match obj.get("data") {
-            None | Some(Value::Null) => Map::new(),
-            Some(Value::Object(m)) => m.clone(),
+            None | Some(Value::Null) => Data::new(),
+            Some(Value::Object(m)) => Data::from(m.clone()),
             Some(_) => {
                 errs.push(FieldError::new(
                     "data",
                     "wrong_type",
                     "data 必须是 JSON 对象",
                 ));
-                Map::new()
+                Data::new()
             }
         };
 
@@ -221,7 +221,7 @@ impl Event {
         write_json_str(self.case.as_str(), &mut out);
         if !self.data.is_empty() {
             out.extend_from_slice(b",\"data\":");
-            write_canonical_map(&self.data, &mut out);
+            write_canonical_members(self.data.iter(), &mut out);
         }
         out.extend_from_slice(b",\"id\":");
         write_json_str(self.id.as_str(), &mut out);
@@ -259,24 +259,24 @@ impl Event {
 
     /// A string field of `data`, if present and a string.
     pub fn data_str(&self, key: &str) -> Option<&str> {
-        member(&self.data, key).and_then(Value::as_str)
+        self.data.get(key).and_then(Value::as_str)
     }
 
     /// A member of `data`, if present (see [`member`]).
     pub fn data_get(&self, key: &str) -> Option<&Value> {
-        member(&self.data, key)
+        self.data.get(key)
     }
 
     /// A boolean field of `data`; absent or null counts as `false`.
     pub fn data_bool(&self, key: &str) -> bool {
-        member(&self.data, key)
+        self.data.get(key)
             .and_then(Value::as_bool)
             .unwrap_or(false)
     }
 
     /// An integer field of `data`, if present.
     pub fn data_i64(&self, key: &str) -> Option<i64> {
-        member(&self.data, key).and_then(Value::as_i64)
+        self.data.get(key).and_then(Value::as_i64)
     }
 }
 
@@ -305,18 +305,24 @@ fn write_json_str(s: &str, out: &mut Vec<u8>) {
 
 /// An object with its keys sorted at every depth, whatever map order serde_json was built with.
 fn write_canonical_map(m: &Map<String, Value>, out: &mut Vec<u8>) {
-    let mut keys: Vec<&String> = m.keys().collect();
-    keys.sort();
+    write_canonical_members(m.iter().map(|(k, v)| (k.as_str(), v)), out);
+}
+
+/// Writes a JSON object of `members` (unique keys) with its keys sorted.
+fn write_canonical_members<'m>(
+    members: impl Iterator<Item = (&'m str, &'m Value)>,
+    out: &mut Vec<u8>,
+) {
+    let mut members: Vec<(&str, &Value)> = members.collect();
+    members.sort_unstable_by_key(|(k, _)| *k);
     out.push(b'{');
-    for (i, k) in keys.iter().enumerate() {
+    for (i, (k, v)) in members.into_iter().enumerate() {
         if i > 0 {
             out.push(b',');
         }
         write_json_str(k, out);
         out.push(b':');
-        if let Some(x) = m.get(*k) {
-            write_canonical(x, out);
-        }
+        write_canonical(v, out);
     }
     out.push(b'}');
 }
@@ -569,3 +575,6 @@ fn check_field(spec: &FieldSpec, value: Option<&Value>, errs: &mut Vec<FieldErro
 mod tests;
 
 pub mod binary;
+mod data;
+
+pub use data::{Data, Key};

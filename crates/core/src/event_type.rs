@@ -96,6 +96,10 @@ macro_rules! event_types {
         /// Every known type, in the order of `events.md`.
         pub const KNOWN_TYPES: &[EventType] = &[$(EventType::$variant),*];
 
+        /// The known types' positions in [`KNOWN_TYPES`], by name.
+        #[allow(clippy::enum_variant_names)]
+        enum Position { $( $variant, )* }
+
         impl EventType {
             /// Parses a type name; `None` for a name that is neither known nor `x-…`.
             pub fn parse(s: &str) -> Option<Self> {
@@ -103,6 +107,15 @@ macro_rules! event_types {
                     $( $name => Some(Self::$variant), )*
                     other if other.len() > 2 && other.starts_with("x-") => Some(Self::Extension(other.to_owned())),
                     _ => None,
+                }
+            }
+
+            /// The position of a known type in [`KNOWN_TYPES`] (a dense index for tables by
+            /// type); `None` for an extension type.
+            pub fn index(&self) -> Option<usize> {
+                match self {
+                    $( Self::$variant => Some(Position::$variant as usize), )*
+                    Self::Extension(_) => None,
                 }
             }
 
@@ -289,6 +302,14 @@ mod tests {
             assert_eq!(EventType::parse(t.as_str()).as_ref(), Some(t));
         }
         assert_eq!(KNOWN_TYPES.len(), 58);
+    }
+
+    #[test]
+    fn a_known_type_s_index_is_its_position() {
+        for (i, t) in KNOWN_TYPES.iter().enumerate() {
+            assert_eq!(t.index(), Some(i), "{t}");
+        }
+        assert_eq!(EventType::Extension("x-a".into()).index(), None);
     }
 
     #[test]

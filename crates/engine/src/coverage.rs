@@ -122,7 +122,7 @@ fn expression_sources(pack: &Pack) -> Vec<&str> {
 pub fn watched_types(pack: &Pack) -> FastSet<String> {
     let mut types: FastSet<String> = casewatch_core::event_type::KNOWN_TYPES
         .iter()
-        .filter(|t| !pack.rules_for(t.as_str()).is_empty())
+        .filter(|t| !pack.rules_for(t).is_empty())
         .map(ToString::to_string)
         .collect();
     let sources = expression_sources(pack);

@@ -100,7 +100,7 @@ fn walk(
     };
     let mut state = CaseLedger::empty(&case_id);
     for e in active {
-        let rules = pack.rules_for(e.event_type.as_str());
+        let rules = pack.rules_for(&e.event_type);
         if !rules.is_empty() {
             // Conditions read these typed facts; the CEL values are built only if one of them
             // needs the interpreter.

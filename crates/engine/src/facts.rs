@@ -69,7 +69,7 @@ impl<'a> Fact<'a> {
             },
             serde_json::Value::String(x) => text(x),
             serde_json::Value::Array(a) => Fact::List(FactList::Json(a)),
-            serde_json::Value::Object(o) => Fact::Map(FactMap(o)),
+            serde_json::Value::Object(o) => Fact::Map(FactMap::Json(o)),
         }
     }
 
@@ -134,9 +134,15 @@ impl<'a> FactList<'a> {
     }
 }
 
-/// A JSON object fact. Its `null` members are absent, so that `has()` means "known".
+/// A JSON object fact: an event's `data` or an object inside it. Its `null` members are absent,
+/// so that `has()` means "known".
 #[derive(Debug, Clone, Copy)]
-pub struct FactMap<'a>(pub &'a serde_json::Map<String, serde_json::Value>);
+pub enum FactMap<'a> {
+    /// An object inside `data`.
+    Json(&'a serde_json::Map<String, serde_json::Value>),
+    /// An event's `data` itself.
+    Data(&'a casewatch_core::event::Data),
+}
 
 impl PartialEq for FactMap<'_> {
     fn eq(&self, other: &Self) -> bool {
@@ -147,14 +153,28 @@ impl PartialEq for FactMap<'_> {
 impl<'a> FactMap<'a> {
     /// The member `key`, unless it is absent or `null`.
     pub fn get(&self, key: &str) -> Option<Fact<'a>> {
-        casewatch_core::event::member(self.0, key)
-            .filter(|v| !v.is_null())
-            .map(Fact::from_json)
+        match *self {
+            Self::Json(m) => casewatch_core::event::member(m, key),
+            Self::Data(d) => d.get(key),
+        }
+        .filter(|v| !v.is_null())
+        .map(Fact::from_json)
+    }
+
+    /// Every member, `null` ones included.
+    fn members(&self) -> impl Iterator<Item = (&'a str, &'a serde_json::Value)> + use<'a> {
+        let (json, data) = match *self {
+            Self::Json(m) => (Some(m), None),
+            Self::Data(d) => (None, Some(d)),
+        };
+        json.into_iter()
+            .flat_map(|m| m.iter().map(|(k, v)| (k.as_str(), v)))
+            .chain(data.into_iter().flat_map(casewatch_core::event::Data::iter))
     }
 
     /// The number of members that are not `null`.
     pub fn len(&self) -> usize {
-        self.0.values().filter(|v| !v.is_null()).count()
+        self.members().filter(|(_, v)| !v.is_null()).count()
     }
 
     /// Whether every member is `null`.
@@ -164,10 +184,9 @@ impl<'a> FactMap<'a> {
 
     /// The members that are not `null`.
     pub fn iter(&self) -> impl Iterator<Item = (&'a str, Fact<'a>)> + use<'a> {
-        self.0
-            .iter()
+        self.members()
             .filter(|(_, v)| !v.is_null())
-            .map(|(k, v)| (k.as_str(), Fact::from_json(v)))
+            .map(|(k, v)| (k, Fact::from_json(v)))
     }
 }
 

@@ -8,7 +8,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use casewatch_core::EventType;
-use casewatch_core::event_type::FieldKind;
+use casewatch_core::event_type::{FieldKind, KNOWN_TYPES};
 use cel::{Context, Env};
 use jiff::SignedDuration;
 use jiff::civil::Date;
@@ -68,8 +68,10 @@ pub struct Pack {
     pub files: BTreeMap<String, String>,
     /// The CEL environment every expression was compiled for.
     pub(crate) env: Arc<Env>,
-    /// For each event type, the rules that react to it.
-    pub(crate) by_type: FastMap<String, Vec<usize>>,
+    /// For each known event type, by [`EventType::index`], the rules that react to it.
+    pub(crate) by_type: Vec<Vec<usize>>,
+    /// The same for extension types (no rule of the standard pack reacts to one).
+    pub(crate) by_extension: FastMap<String, Vec<usize>>,
 }
 
 /// Whether a rule watches a case or each of its subjects.
@@ -247,8 +249,12 @@ impl Pack {
     }
 
     /// The indexes of the rules that react to events of this type.
-    pub fn rules_for(&self, event_type: &str) -> &[usize] {
-        self.by_type.get(event_type).map_or(&[], Vec::as_slice)
+    pub fn rules_for(&self, event_type: &EventType) -> &[usize] {
+        match event_type.index() {
+            Some(i) => self.by_type.get(i),
+            None => self.by_extension.get(event_type.as_str()),
+        }
+        .map_or(&[], Vec::as_slice)
     }
 
     /// Loads and checks the pack in `dir`: reads `pack.toml`, `clocks/*.toml`, `checks/*.toml`
@@ -433,23 +439,27 @@ impl Pack {
         if !problems.is_empty() {
             return Err(PackError(problems));
         }
-        let mut by_type: FastMap<String, Vec<usize>> = FastMap::default();
+        let mut by_type: Vec<Vec<usize>> = vec![Vec::new(); KNOWN_TYPES.len()];
+        let mut by_extension: FastMap<String, Vec<usize>> = FastMap::default();
         for (i, r) in rules.iter().enumerate() {
-            let mut types: BTreeSet<String> = BTreeSet::new();
+            let mut types: Vec<&EventType> = Vec::new();
             match &r.body {
                 RuleBody::Clock(c) => {
-                    types.extend(c.starts.iter().chain(&c.stops).map(|t| t.on.to_string()));
-                    types.extend(c.extends.iter().map(|x| x.trigger.on.to_string()));
-                    types.extend(
-                        c.pauses
-                            .iter()
-                            .flat_map(|(a, b)| [a.to_string(), b.to_string()]),
-                    );
+                    types.extend(c.starts.iter().chain(&c.stops).map(|t| &t.on));
+                    types.extend(c.extends.iter().map(|x| &x.trigger.on));
+                    types.extend(c.pauses.iter().flat_map(|(a, b)| [a, b]));
                 }
-                RuleBody::Check(c) => types.extend(c.triggers.iter().map(|t| t.on.to_string())),
+                RuleBody::Check(c) => types.extend(c.triggers.iter().map(|t| &t.on)),
             }
-            for t in types {
-                by_type.entry(t).or_default().push(i);
+            for (k, t) in types.iter().enumerate() {
+                if types.get(..k).is_some_and(|seen| seen.contains(t)) {
+                    continue;
+                }
+                let rules = match t.index().and_then(|k| by_type.get_mut(k)) {
+                    Some(rules) => rules,
+                    None => by_extension.entry(t.to_string()).or_default(),
+                };
+                rules.push(i);
             }
         }
         Ok(Pack {
@@ -460,6 +470,7 @@ impl Pack {
             files: BTreeMap::new(),
             env,
             by_type,
+            by_extension,
         })
     }
 

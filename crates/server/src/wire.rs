@@ -152,7 +152,7 @@ impl TimelineEntry {
                     subject: e.subject.map(|x| x.to_string()),
                     unit: e.unit.map(|x| x.to_string()),
                     officer: e.officer.map(|x| x.to_string()),
-                    data: e.data,
+                    data: e.data.into(),
                 }
             })
             .collect()

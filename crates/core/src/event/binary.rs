@@ -17,7 +17,7 @@
 use jiff::Timestamp;
 use serde_json::{Map, Number, Value};
 
-use crate::event::Event;
+use crate::event::{Data, Event, Key};
 use crate::event_type::EventType;
 use crate::ids::{CaseId, EventId, Ref};
 
@@ -42,7 +42,7 @@ pub fn encode_into(events: &[Event], out: &mut Vec<u8>) {
         out.extend_from_slice(&e.at.subsec_nanosecond().to_le_bytes());
         put_opt(out, e.unit.as_ref().map(Ref::as_str));
         put_opt(out, e.officer.as_ref().map(Ref::as_str));
-        put_map(out, &e.data);
+        put_members(out, e.data.len(), e.data.iter());
     }
 }
 
@@ -108,8 +108,16 @@ fn put_opt(out: &mut Vec<u8>, s: Option<&str>) {
 }
 
 fn put_map(out: &mut Vec<u8>, m: &Map<String, Value>) {
-    put_varint(out, m.len() as u64);
-    for (k, v) in m {
+    put_members(out, m.len(), m.iter().map(|(k, v)| (k.as_str(), v)));
+}
+
+fn put_members<'m>(
+    out: &mut Vec<u8>,
+    n: usize,
+    members: impl Iterator<Item = (&'m str, &'m Value)>,
+) {
+    put_varint(out, n as u64);
+    for (k, v) in members {
         put_str(out, k);
         put_value(out, v);
     }
@@ -281,7 +289,7 @@ impl<'a> Reader<'a> {
         let at = Timestamp::new(secs, nanos).map_err(|_| self.fail("instant out of range"))?;
         let unit = self.opt_ref()?;
         let officer = self.opt_ref()?;
-        let data = self.map(0)?;
+        let data = self.data(&event_type)?;
         Ok(Event {
             id,
             event_type,
@@ -292,6 +300,31 @@ impl<'a> Reader<'a> {
             officer,
             data,
         })
+    }
+
+    /// An event's `data`: the names of the fields its type declares are the declaration's own
+    /// `&'static str`, compared byte for byte (they were checked to be UTF-8 when written).
+    fn data(&mut self, event_type: &EventType) -> Result<Data, DecodeError> {
+        let n = self.len()?;
+        let mut d = Data::with_capacity(n);
+        let fields = event_type.fields();
+        for _ in 0..n {
+            let raw = self.raw_str()?;
+            let key: Key = match fields.iter().find(|f| f.name.as_bytes() == raw) {
+                Some(f) => Key::Borrowed(f.name),
+                None => Key::Owned(
+                    std::str::from_utf8(raw)
+                        .map_err(|_| self.fail("string is not UTF-8"))?
+                        .to_owned(),
+                ),
+            };
+            if d.contains_key(&key) {
+                return Err(self.fail("duplicate key"));
+            }
+            let v = self.value(1)?;
+            d.push_new(key, v);
+        }
+        Ok(d)
     }
 
     fn map(&mut self, depth: usize) -> Result<Map<String, Value>, DecodeError> {
@@ -370,8 +403,8 @@ mod tests {
         // Map order survives, so the canonical text (and its hash) is unchanged.
         let back = decode(&bytes).expect("decodes");
         assert_eq!(back[0].canonical_json(), events[0].canonical_json());
-        let keys: Vec<&String> = back[0].data.keys().collect();
-        let sent: Vec<&String> = events[0].data.keys().collect();
+        let keys: Vec<&str> = back[0].data.keys().collect();
+        let sent: Vec<&str> = events[0].data.keys().collect();
         assert_eq!(keys, sent);
     }
 
@@ -452,5 +485,21 @@ mod tests {
                 .reason,
             "length beyond the end"
         );
+    }
+
+    #[test]
+    fn a_repeated_data_key_is_damage() {
+        // Two keys of the same length: the second rewritten in place to the first.
+        let bytes = encode(&[event(json!({
+            "id": "E-1", "type": "case.accepted", "case": "C-1",
+            "at": "2026-03-02T10:23:45+08:00", "data": {"kind": "criminal", "zzzz": "x"}
+        }))]);
+        let at = bytes
+            .windows(4)
+            .position(|w| w == b"zzzz")
+            .expect("the second key is in the blob");
+        let mut bad = bytes.clone();
+        bad[at..at + 4].copy_from_slice(b"kind");
+        assert_eq!(decode(&bad).unwrap_err().reason, "duplicate key");
     }
 }

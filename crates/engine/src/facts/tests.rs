@@ -71,7 +71,7 @@ mod legacy {
         put(
             &mut m,
             "data",
-            json_to_cel(&serde_json::Value::Object(e.data.clone())),
+            json_to_cel(&serde_json::Value::Object(e.data.to_map())),
         );
         Value::from(m)
     }

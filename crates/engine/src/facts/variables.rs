@@ -182,7 +182,7 @@ impl<'a> EventFacts<'a> {
             EventField::Subject => e.subject.as_ref().map(|x| text(x.as_str())),
             EventField::Unit => e.unit.as_ref().map(|x| text(x.as_str())),
             EventField::Officer => e.officer.as_ref().map(|x| text(x.as_str())),
-            EventField::Data => Some(Fact::Map(FactMap(&e.data))),
+            EventField::Data => Some(Fact::Map(FactMap::Data(&e.data))),
         }
     }
 

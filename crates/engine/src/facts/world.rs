@@ -296,7 +296,7 @@ impl World {
             at: instant(self.at),
             unit: self.unit.as_deref().map(|s| Ref::parse(s).unwrap()),
             officer: self.officer.as_deref().map(|s| Ref::parse(s).unwrap()),
-            data: self.data.clone(),
+            data: self.data.clone().into(),
         }
     }
 
@@ -305,7 +305,7 @@ impl World {
         self.start.as_ref().map(|(at, data)| Event {
             id: EventId::parse("e-1").unwrap(),
             at: instant(*at),
-            data: data.clone(),
+            data: data.clone().into(),
             ..self.event()
         })
     }
