@@ -139,10 +139,10 @@ pub fn test(dir: &Path) -> ExitCode {
                 s.events
                     .parent()
                     .and_then(|p| p.file_name())
-                    .is_some_and(|n| n == r.id.as_str())
+                    .is_some_and(|n| n == &*r.id)
             })
         })
-        .map(|r| r.id.as_str())
+        .map(|r| &*r.id)
         .collect();
     if !without.is_empty() {
         outln!("没有自己场景的规则：{}", without.join("、"));

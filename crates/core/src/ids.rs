@@ -77,6 +77,11 @@ macro_rules! id_type {
                 check_id(s).map(|()| Self(Arc::from(s)))
             }
 
+            /// The identifier as a shared string (cloning it does not copy the text).
+            pub fn shared(&self) -> Arc<str> {
+                Arc::clone(&self.0)
+            }
+
             /// The identifier as sent.
             pub fn as_str(&self) -> &str {
                 &self.0
@@ -162,6 +167,11 @@ impl Ref {
             check_ref_by_char(s)?;
         }
         Ok(Self(Arc::from(s)))
+    }
+
+    /// The reference as a shared string (cloning it does not copy the text).
+    pub fn shared(&self) -> Arc<str> {
+        Arc::clone(&self.0)
     }
 
     /// The reference as sent.

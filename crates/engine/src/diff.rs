@@ -80,7 +80,10 @@ impl PackDiff {
         let states = |pack: &Pack| -> BTreeMap<Key, State> {
             crate::evaluate(pack, cal, events, now)
                 .into_iter()
-                .map(|f| ((f.rule, f.subject, f.reference), f.state))
+                .map(|f| {
+                    let key = (f.rule.to_string(), f.subject.as_deref().map(str::to_owned), f.reference.to_string());
+                    (key, f.state)
+                })
                 .collect()
         };
         let before = states(old);

@@ -8,6 +8,7 @@
 
 use std::borrow::Cow;
 use std::collections::BTreeSet;
+use std::sync::Arc;
 
 use casewatch_core::event_type::SubjectRule;
 use casewatch_core::fasthash::FastSet;
@@ -31,7 +32,7 @@ use crate::time::{
 struct OpenClock<'p> {
     rule: &'p Rule,
     clock: &'p Clock,
-    subject: Option<String>,
+    subject: Option<Arc<str>>,
     /// The starting event (borrowed from the case's events: a clock does not copy its event).
     start: &'p Event,
     /// The period in the limit's unit (after day extensions), for period limits.
@@ -132,7 +133,7 @@ struct Walk<'p> {
     clocks: Vec<OpenClock<'p>>,
     findings: Vec<Finding>,
     /// (rule id, scope key) pairs whose first start has been seen, for `first = true` starts.
-    first_seen: FastSet<(String, String)>,
+    first_seen: FastSet<(Arc<str>, Option<Arc<str>>)>,
     /// Whether to write the explanations (see [`evaluate_brief`]).
     explain: bool,
 }
@@ -157,8 +158,8 @@ fn unevaluable(reason: &str) -> String {
 }
 
 /// A reference as a finding keeps it.
-fn owned(r: Option<&Ref>) -> Option<String> {
-    r.map(|r| r.as_str().to_owned())
+fn owned(r: Option<&Ref>) -> Option<Arc<str>> {
+    r.map(Ref::shared)
 }
 
 fn holds(when: Option<&crate::expr::Expr>, b: &impl Bindings) -> Result<bool, String> {
@@ -211,7 +212,7 @@ impl<'p> Walk<'p> {
                                     self.findings.push(self.check_finding(
                                         rule,
                                         e,
-                                        Some(s.to_owned()),
+                                        Some(Arc::from(s)),
                                         State::Violated,
                                         &unevaluable(&m),
                                     ));
@@ -222,7 +223,7 @@ impl<'p> Walk<'p> {
                             self.findings.push(self.check_finding(
                                 rule,
                                 e,
-                                Some(s.to_owned()),
+                                Some(Arc::from(s)),
                                 st,
                                 &text,
                             ));
@@ -245,15 +246,15 @@ impl<'p> Walk<'p> {
         &self,
         rule: &Rule,
         e: &Event,
-        subject: Option<String>,
+        subject: Option<Arc<str>>,
         state: State,
         text: &str,
     ) -> Finding {
         Finding {
-            rule: rule.id.clone(),
-            case: e.case.as_str().to_owned(),
+            rule: Arc::clone(&rule.id),
+            case: e.case.shared(),
             subject,
-            reference: e.id.as_str().to_owned(),
+            reference: e.id.shared(),
             state,
             started: None,
             due: None,
@@ -275,7 +276,7 @@ impl<'p> Walk<'p> {
         match (&clock.subject, &e.subject) {
             (None, _) => true,
             (Some(_), _) if e.event_type.subject_rule() == SubjectRule::Forbidden => true,
-            (Some(a), Some(b)) => a == b.as_str(),
+            (Some(a), Some(b)) => **a == *b.as_str(),
             (Some(_), None) => false,
         }
     }
@@ -410,7 +411,7 @@ impl<'p> Walk<'p> {
             if t.first
                 && !self
                     .first_seen
-                    .insert((rule.id.clone(), subject.clone().unwrap_or_default()))
+                    .insert((Arc::clone(&rule.id), subject.clone()))
             {
                 continue;
             }
@@ -452,7 +453,7 @@ impl<'p> Walk<'p> {
                     .iter()
                     .zip(&dues)
                     .find(|(c, _)| {
-                        c.rule.id == *other && c.start.id == oc.start.id && c.subject == oc.subject
+                        *c.rule.id == **other && c.start.id == oc.start.id && c.subject == oc.subject
                     })
                     .and_then(|(_, d)| d.clone())
                     .map(|d| Due {
@@ -513,10 +514,10 @@ impl<'p> Walk<'p> {
                 String::new()
             };
             self.findings.push(Finding {
-                rule: oc.rule.id.clone(),
-                case: oc.start.case.as_str().to_owned(),
+                rule: Arc::clone(&oc.rule.id),
+                case: oc.start.case.shared(),
                 subject: oc.subject.clone(),
-                reference: oc.start.id.as_str().to_owned(),
+                reference: oc.start.id.shared(),
                 state,
                 started: Some(t0),
                 due: Some(due.due),

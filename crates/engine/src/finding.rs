@@ -1,5 +1,7 @@
 //! Findings: what the engine says about one rule, case, subject and occurrence.
 
+use std::sync::Arc;
+
 use jiff::Timestamp;
 use serde::Serialize;
 
@@ -73,16 +75,20 @@ impl State {
 }
 
 /// One finding.
+///
+/// Its names are shared strings: the rule's id is the pack's, the case, subject, reference, unit
+/// and officer those of the events, so that a case's findings (fourteen on average in the demo
+/// history) cost no copy of any of them (`docs/performance-notes.md`, twelfth round).
 #[derive(Debug, Clone, PartialEq)]
 pub struct Finding {
     /// The rule id.
-    pub rule: String,
+    pub rule: Arc<str>,
     /// The case id.
-    pub case: String,
+    pub case: Arc<str>,
     /// The person or property, for subject rules.
-    pub subject: Option<String>,
+    pub subject: Option<Arc<str>>,
     /// The event that started the clock or triggered the check.
-    pub reference: String,
+    pub reference: Arc<str>,
     /// The state at the evaluation instant.
     pub state: State,
     /// Clock start.
@@ -96,9 +102,9 @@ pub struct Finding {
     /// How due was computed, or why the check holds or fails, in Chinese.
     pub explain: String,
     /// The acting unit of the starting or triggering event.
-    pub unit: Option<String>,
+    pub unit: Option<Arc<str>>,
     /// The acting officer of the starting or triggering event.
-    pub officer: Option<String>,
+    pub officer: Option<Arc<str>>,
     /// The next instant at which time alone changes the state (warning, then due), if any.
     pub next_transition: Option<Timestamp>,
 }

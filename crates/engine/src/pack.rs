@@ -86,8 +86,8 @@ pub enum RuleScope {
 /// One rule.
 #[derive(Debug)]
 pub struct Rule {
-    /// Stable id.
-    pub id: String,
+    /// Stable id (shared with every finding of the rule).
+    pub id: Arc<str>,
     /// Chinese name.
     pub name: String,
     /// Legal basis.
@@ -245,7 +245,7 @@ impl std::fmt::Debug for Pack {
 impl Pack {
     /// The rule with this id.
     pub fn rule(&self, id: &str) -> Option<&Rule> {
-        self.rules.iter().find(|r| r.id == id)
+        self.rules.iter().find(|r| &*r.id == id)
     }
 
     /// The indexes of the rules that react to events of this type.
@@ -411,7 +411,7 @@ impl Pack {
             {
                 problems.push(PackProblem {
                     file: b.file.clone(),
-                    rule: Some(b.id.clone()),
+                    rule: Some(b.id.to_string()),
                     position: None,
                     message: format!("规则编号重复：`{}` 也在 {} 中", a.id, a.file),
                 });
@@ -424,12 +424,12 @@ impl Pack {
                 ..
             }) = &r.body
             {
-                let ok = other != &r.id
-                    && rules.iter().any(|x| &x.id == other && matches!(&x.body, RuleBody::Clock(c) if !matches!(c.limit, LimitSpec::BeforeRule(..))));
+                let ok = **other != *r.id
+                    && rules.iter().any(|x| *x.id == **other && matches!(&x.body, RuleBody::Clock(c) if !matches!(c.limit, LimitSpec::BeforeRule(..))));
                 if !ok {
                     problems.push(PackProblem {
                         file: r.file.clone(),
-                        rule: Some(r.id.clone()),
+                        rule: Some(r.id.to_string()),
                         position: None,
                         message: format!("limit.before_rule 指向的 `{other}` 不是本包中另一条以期限计算的计时规则"),
                     });
@@ -910,7 +910,7 @@ impl Compiler<'_> {
             return None;
         }
         Some(Rule {
-            id,
+            id: id.into(),
             name: rf.name,
             basis: rf.basis,
             status: rf.status,

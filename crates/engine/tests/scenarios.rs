@@ -38,7 +38,7 @@ fn every_rule_has_scenarios_of_its_own_and_they_pass() {
     let pack = Pack::load(&root().join("rules/standard")).unwrap_or_else(|e| panic!("{e}"));
     let dir = root().join("rules/standard/scenarios");
     for rule in &pack.rules {
-        let own = scenario::find(&dir.join(&rule.id));
+        let own = scenario::find(&dir.join(&*rule.id));
         assert!(
             own.len() >= 2,
             "rule {} has {} scenarios of its own; at least 2 (happy path and boundary)",

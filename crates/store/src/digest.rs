@@ -21,6 +21,7 @@
 //! compares row by row, so a stale digest costs time, never correctness.
 
 use std::collections::HashMap;
+use std::sync::Arc;
 
 use casewatch_core::fasthash::FastMap;
 
@@ -31,7 +32,7 @@ use sha2::{Digest, Sha256};
 /// The fingerprints of the rules and of the calendar in force.
 pub(crate) struct Fingerprints {
     /// The first 8 bytes of each rule's fingerprint.
-    rules: FastMap<String, [u8; 8]>,
+    rules: FastMap<Arc<str>, [u8; 8]>,
     calendar: [u8; 32],
 }
 
@@ -51,7 +52,7 @@ impl Fingerprints {
                     Some(text) => h.update(text.as_bytes()),
                     None => h.update(format!("{r:?}").as_bytes()),
                 }
-                (r.id.clone(), first_eight(h.finalize().into()))
+                (Arc::clone(&r.id), first_eight(h.finalize().into()))
             })
             .collect();
         Self {
@@ -108,7 +109,7 @@ pub(crate) fn of_findings(
         put_opt_str(h, case_unit);
         put_opt_str(h, case_path);
         for f in findings {
-            match fp.rules.get(&f.rule) {
+            match fp.rules.get(&*f.rule) {
                 Some(r) => h.extend_from_slice(r),
                 None => {
                     h.extend_from_slice(&[0u8; 8]);

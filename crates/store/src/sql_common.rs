@@ -687,7 +687,7 @@ impl StoreImpl {
                     rebuilt
                         .iter()
                         .flat_map(|r| &r.findings)
-                        .filter_map(|f| f.unit.clone()),
+                        .filter_map(|f| f.unit.as_deref().map(str::to_owned)),
                 )
                 .collect();
             let paths = self.unit_paths_in(tx, units).await?;
@@ -821,9 +821,9 @@ impl StoreImpl {
             for f in findings {
                 let row = FindingRow {
                     case_id: case_id.clone(),
-                    rule: f.rule.clone(),
-                    subject: f.subject.clone(),
-                    reference: f.reference.clone(),
+                    rule: f.rule.to_string(),
+                    subject: f.subject.as_deref().map(str::to_owned),
+                    reference: f.reference.to_string(),
                     kind: if f.started.is_some() {
                         "clock".into()
                     } else {
@@ -835,8 +835,10 @@ impl StoreImpl {
                     warn_us: f.warn_at.map(to_micros),
                     stopped_us: f.stopped.map(to_micros),
                     next_at_us: f.next_transition.map(to_micros),
-                    unit: unit.clone().or_else(|| f.unit.clone()),
-                    officer: f.officer.clone(),
+                    unit: unit
+                        .clone()
+                        .or_else(|| f.unit.as_deref().map(str::to_owned)),
+                    officer: f.officer.as_deref().map(str::to_owned),
                     explain: f.explain.clone(),
                     updated_at_us: now_us,
                 };

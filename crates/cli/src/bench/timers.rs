@@ -38,7 +38,7 @@ pub async fn run(cx: &Cx<'_>, server: &Server, report: &mut BackendReport) -> an
         .rules
         .iter()
         .filter(|r| matches!(r.body, RuleBody::Clock(_)))
-        .map(|r| r.id.clone())
+        .map(|r| r.id.to_string())
         .collect();
     let paths: HashMap<String, String> = cx
         .store

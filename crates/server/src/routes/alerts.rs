@@ -488,7 +488,7 @@ pub async fn rules(
                 RuleBody::Check(_) => ("check", None, None, None),
             };
             RuleInfo {
-                id: r.id.clone(),
+                id: r.id.to_string(),
                 name: r.name.clone(),
                 kind: kind.into(),
                 basis: r.basis.clone(),

@@ -157,8 +157,8 @@ fn run_scenarios(pack: &Pack) -> RulesTest {
         rules_without_scenarios: pack
             .rules
             .iter()
-            .filter(|r| !with.contains(r.id.as_str()))
-            .map(|r| r.id.clone())
+            .filter(|r| !with.contains(&*r.id))
+            .map(|r| r.id.to_string())
             .collect(),
         scenarios,
     }
@@ -395,7 +395,7 @@ fn changed_pack(old: &Pack, change: &RulesChange) -> Result<Pack, ApiError> {
 }
 
 fn report(old: &Pack, new: &Pack, diff: PackDiff) -> RulesDiff {
-    let ids = |p: &Pack| -> BTreeSet<String> { p.rules.iter().map(|r| r.id.clone()).collect() };
+    let ids = |p: &Pack| -> BTreeSet<String> { p.rules.iter().map(|r| r.id.to_string()).collect() };
     let (before, after) = (ids(old), ids(new));
     let rules_changed = before
         .intersection(&after)

@@ -47,7 +47,7 @@ pub fn plan(pack: &Pack, backend: Backend, now_us: i64) -> Vec<NaiveQuery> {
                 RuleBody::Check(_) => ("check", check_sql(&mut cx, rule)),
             };
             NaiveQuery {
-                rule: rule.id.clone(),
+                rule: rule.id.to_string(),
                 kind,
                 sql,
                 ignored: cx.ignored,
@@ -87,7 +87,7 @@ fn check_sql(cx: &mut Cx, rule: &Rule) -> String {
         return String::new();
     };
     let triggers = cx.triggers("t", None, &check.triggers);
-    let require = match rule.id.as_str() {
+    let require = match &*rule.id {
         // Written by hand, as a deployment would: the ternary over subject kinds does not
         // translate. A measure or seizure of the case with no matching end before the closure.
         "closure_cleanup" => "NOT EXISTS (SELECT 1 FROM events m WHERE m.case_id = t.case_id AND m.at_us <= t.at_us \
