@@ -269,9 +269,7 @@ impl Event {
 
     /// A boolean field of `data`; absent or null counts as `false`.
     pub fn data_bool(&self, key: &str) -> bool {
-        self.data.get(key)
-            .and_then(Value::as_bool)
-            .unwrap_or(false)
+        self.data.get(key).and_then(Value::as_bool).unwrap_or(false)
     }
 
     /// An integer field of `data`, if present.

@@ -322,7 +322,13 @@ fn the_mix_exercises_the_rules() {
         .collect();
     let alone = interrogations
         .iter()
-        .filter(|e| e.data_get("officers").and_then(Value::as_array).unwrap().len() < 2)
+        .filter(|e| {
+            e.data_get("officers")
+                .and_then(Value::as_array)
+                .unwrap()
+                .len()
+                < 2
+        })
         .count();
     assert!(
         alone > 0 && alone * 100 < interrogations.len() * 6,

@@ -118,13 +118,48 @@ fn expression_sources(pack: &Pack) -> Vec<&str> {
     out
 }
 
+/// A set of event types, looked up by a known type's position ([`EventType::index`]) rather than
+/// by hashing its name: coverage asks it once per event of every case it counts.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Watched {
+    known: Vec<bool>,
+    extensions: FastSet<String>,
+}
+
+impl Watched {
+    /// Whether `t` is in the set.
+    pub fn contains(&self, t: &EventType) -> bool {
+        match t.index() {
+            Some(i) => self.known.get(i).copied().unwrap_or(false),
+            None => self.extensions.contains(t.as_str()),
+        }
+    }
+
+    fn insert(&mut self, t: &EventType) {
+        match t.index() {
+            Some(i) => {
+                if self.known.len() <= i {
+                    self.known.resize(i + 1, false);
+                }
+                if let Some(slot) = self.known.get_mut(i) {
+                    *slot = true;
+                }
+            }
+            None => {
+                self.extensions.insert(t.to_string());
+            }
+        }
+    }
+}
+
 /// The event types the pack watches: those rules react to, and those whose facts they read.
-pub fn watched_types(pack: &Pack) -> FastSet<String> {
-    let mut types: FastSet<String> = casewatch_core::event_type::KNOWN_TYPES
-        .iter()
-        .filter(|t| !pack.rules_for(t).is_empty())
-        .map(ToString::to_string)
-        .collect();
+pub fn watched_types(pack: &Pack) -> Watched {
+    let mut types = Watched::default();
+    for t in casewatch_core::event_type::KNOWN_TYPES {
+        if !pack.rules_for(t).is_empty() {
+            types.insert(t);
+        }
+    }
     let sources = expression_sources(pack);
     for (fact, from) in FACT_SOURCES {
         // A fact name is followed by a non-identifier character (or the end) where it is read.
@@ -136,7 +171,9 @@ pub fn watched_types(pack: &Pack) -> FastSet<String> {
             })
         });
         if read {
-            types.extend(from.iter().map(|t| (*t).to_owned()));
+            for t in from.iter().filter_map(|t| EventType::parse(t)) {
+                types.insert(&t);
+            }
         }
     }
     types
@@ -170,25 +207,42 @@ pub fn of_case(pack: &Pack, events: &[Event]) -> CaseCoverage {
 }
 
 /// [`of_case`] with the watched types computed once (see [`watched_types`]).
-pub fn of_case_with(watched: &FastSet<String>, events: &[Event]) -> CaseCoverage {
+pub fn of_case_with(watched: &Watched, events: &[Event]) -> CaseCoverage {
+    let mut c = CaseCoverage::default();
+    for e in steps(events) {
+        c.steps += 1;
+        if watched.contains(&e.event_type) {
+            c.covered += 1;
+        } else if let Some(n) = c.uncovered.get_mut(e.event_type.as_str()) {
+            *n += 1;
+        } else {
+            c.uncovered.insert(e.event_type.to_string(), 1);
+        }
+    }
+    c
+}
+
+/// The steps of a case and how many of them are covered: [`of_case_with`] without the uncovered
+/// types by name, for the store's counters.
+pub fn counts_with(watched: &Watched, events: &[Event]) -> (u32, u32) {
+    steps(events).fold((0, 0), |(steps, covered), e| {
+        (
+            steps + 1,
+            covered + u32::from(watched.contains(&e.event_type)),
+        )
+    })
+}
+
+/// The events that count as steps: neither retractions nor retracted.
+fn steps(events: &[Event]) -> impl Iterator<Item = &Event> {
     let retracted: FastSet<&str> = events
         .iter()
         .filter(|e| e.event_type == EventType::EventRetracted)
         .filter_map(|e| e.data_str("target"))
         .collect();
-    let mut c = CaseCoverage::default();
-    for e in events {
-        if e.event_type == EventType::EventRetracted || retracted.contains(e.id.as_str()) {
-            continue;
-        }
-        c.steps += 1;
-        if !watched.contains(e.event_type.as_str()) {
-            *c.uncovered.entry(e.event_type.to_string()).or_default() += 1;
-        } else {
-            c.covered += 1;
-        }
-    }
-    c
+    events.iter().filter(move |e| {
+        e.event_type != EventType::EventRetracted && !retracted.contains(e.id.as_str())
+    })
 }
 
 /// The event types of the format that no rule of the pack reacts to.
@@ -196,7 +250,7 @@ pub fn unwatched_types(pack: &Pack) -> Vec<&'static str> {
     let watched = watched_types(pack);
     casewatch_core::event_type::KNOWN_TYPES
         .iter()
-        .filter(|t| **t != EventType::EventRetracted && !watched.contains(t.as_str()))
+        .filter(|t| **t != EventType::EventRetracted && !watched.contains(t))
         .map(EventType::as_str)
         .collect()
 }
@@ -235,6 +289,10 @@ mod tests {
         assert_eq!(c.uncovered.get("x-note"), Some(&1));
         assert_eq!(c.uncovered.get("document.issued"), Some(&1));
         assert!((c.ratio() - 1.0 / 3.0).abs() < 1e-9);
+        let watched = watched_types(&pack);
+        assert_eq!(counts_with(&watched, &events), (c.steps, c.covered));
+        assert!(watched.contains(&EventType::CaseAccepted));
+        assert!(!watched.contains(&EventType::Extension("x-note".into())));
         assert!(unwatched_types(&pack).contains(&"document.issued"));
         assert!(!unwatched_types(&pack).contains(&"detention.started"));
         assert!(

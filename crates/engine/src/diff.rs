@@ -81,7 +81,11 @@ impl PackDiff {
             crate::evaluate(pack, cal, events, now)
                 .into_iter()
                 .map(|f| {
-                    let key = (f.rule.to_string(), f.subject.as_deref().map(str::to_owned), f.reference.to_string());
+                    let key = (
+                        f.rule.to_string(),
+                        f.subject.as_deref().map(str::to_owned),
+                        f.reference.to_string(),
+                    );
                     (key, f.state)
                 })
                 .collect()

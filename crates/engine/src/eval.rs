@@ -453,7 +453,9 @@ impl<'p> Walk<'p> {
                     .iter()
                     .zip(&dues)
                     .find(|(c, _)| {
-                        *c.rule.id == **other && c.start.id == oc.start.id && c.subject == oc.subject
+                        *c.rule.id == **other
+                            && c.start.id == oc.start.id
+                            && c.subject == oc.subject
                     })
                     .and_then(|(_, d)| d.clone())
                     .map(|d| Due {

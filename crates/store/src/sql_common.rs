@@ -329,7 +329,7 @@ struct ReevalContext {
     pack: Arc<Pack>,
     cal: Arc<Calendar>,
     fp: crate::digest::Fingerprints,
-    watched: casewatch_core::fasthash::FastSet<String>,
+    watched: casewatch_engine::coverage::Watched,
     /// Every registered unit's path.
     paths: HashMap<String, String>,
 }
@@ -362,8 +362,8 @@ fn reevaluate_history(
         )
     })?;
     casewatch_core::event::sort_by_instant(&mut events);
-    let cov = casewatch_engine::coverage::of_case_with(&cx.watched, &events);
-    let (steps, covered) = (i64::from(cov.steps), i64::from(cov.covered));
+    let (steps, covered) = casewatch_engine::coverage::counts_with(&cx.watched, &events);
+    let (steps, covered) = (i64::from(steps), i64::from(covered));
     let brief = casewatch_engine::evaluate_brief(&cx.pack, &cx.cal, &events, now);
     let in_effect = events.iter().filter(|e| e.at <= now).count();
     let fdigest = crate::digest::of_findings(
@@ -452,13 +452,13 @@ struct Rebuilt {
 fn rebuild_one(
     pack: &Pack,
     cal: &Calendar,
-    watched: &casewatch_core::fasthash::FastSet<String>,
+    watched: &casewatch_engine::coverage::Watched,
     case: CaseEvents,
     now: Timestamp,
 ) -> Result<Rebuilt, StoreError> {
     let ledger = CaseLedger::build(&case.case_id, &case.events);
     let findings = casewatch_engine::evaluate(pack, cal, &case.events, now);
-    let coverage = casewatch_engine::coverage::of_case_with(watched, &case.events);
+    let (steps, covered) = casewatch_engine::coverage::counts_with(watched, &case.events);
     // Events dated after `now` (allowed up to 5 minutes ahead) count from their instant.
     let reeval_at = case
         .events
@@ -472,8 +472,8 @@ fn rebuild_one(
         case,
         ledger,
         findings,
-        steps: i64::from(coverage.steps),
-        covered: i64::from(coverage.covered),
+        steps: i64::from(steps),
+        covered: i64::from(covered),
         reeval_at,
         in_effect,
     })

@@ -161,12 +161,18 @@ mod tests {
 
     #[test]
     fn equality_ignores_order_as_json_objects_do() {
-        assert_eq!(data(json!({"a": 1, "b": [1]})), data(json!({"b": [1], "a": 1})));
+        assert_eq!(
+            data(json!({"a": 1, "b": [1]})),
+            data(json!({"b": [1], "a": 1}))
+        );
         assert_ne!(data(json!({"a": 1})), data(json!({"a": 2})));
         assert_ne!(data(json!({"a": 1})), data(json!({"a": 1, "b": 1})));
         assert_eq!(
             Map::from(data(json!({"x": {"y": true}}))),
-            json!({"x": {"y": true}}).as_object().cloned().unwrap_or_default()
+            json!({"x": {"y": true}})
+                .as_object()
+                .cloned()
+                .unwrap_or_default()
         );
     }
 
