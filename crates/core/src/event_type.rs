@@ -110,6 +110,13 @@ macro_rules! event_types {
                 }
             }
 
+            /// [`EventType::parse`] of a name given as bytes (a stored history's): a known
+            /// name is recognised without checking the bytes as UTF-8 first.
+            pub fn parse_bytes(b: &[u8]) -> Option<Self> {
+                $( if b == $name.as_bytes() { return Some(Self::$variant); } )*
+                std::str::from_utf8(b).ok().and_then(Self::parse)
+            }
+
             /// The position of a known type in [`KNOWN_TYPES`] (a dense index for tables by
             /// type); `None` for an extension type.
             pub fn index(&self) -> Option<usize> {
@@ -302,6 +309,15 @@ mod tests {
             assert_eq!(EventType::parse(t.as_str()).as_ref(), Some(t));
         }
         assert_eq!(KNOWN_TYPES.len(), 58);
+        for t in KNOWN_TYPES {
+            assert_eq!(EventType::parse_bytes(t.as_str().as_bytes()).as_ref(), Some(t));
+        }
+        assert_eq!(
+            EventType::parse_bytes(b"x-sms.sent"),
+            Some(EventType::Extension("x-sms.sent".into()))
+        );
+        assert_eq!(EventType::parse_bytes(b"case.opened"), None);
+        assert_eq!(EventType::parse_bytes(&[0x78, 0x2d, 0xff]), None);
     }
 
     #[test]

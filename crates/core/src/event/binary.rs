@@ -280,8 +280,9 @@ impl<'a> Reader<'a> {
 
     fn event(&mut self) -> Result<Event, DecodeError> {
         let id = EventId::parse(self.str()?).map_err(|_| self.fail("invalid event id"))?;
-        let ty = self.str()?;
-        let event_type = EventType::parse(ty).ok_or_else(|| self.fail("unknown event type"))?;
+        let ty = self.raw_str()?;
+        let event_type =
+            EventType::parse_bytes(ty).ok_or_else(|| self.fail("unknown event type"))?;
         let case = self.case_id()?;
         let subject = self.opt_ref()?;
         let secs = i64::from_le_bytes(self.fixed()?);
