@@ -97,7 +97,6 @@ macro_rules! event_types {
         pub const KNOWN_TYPES: &[EventType] = &[$(EventType::$variant),*];
 
         /// The known types' positions in [`KNOWN_TYPES`], by name.
-        #[allow(clippy::enum_variant_names)]
         enum Position { $( $variant, )* }
 
         impl EventType {
@@ -310,7 +309,10 @@ mod tests {
         }
         assert_eq!(KNOWN_TYPES.len(), 58);
         for t in KNOWN_TYPES {
-            assert_eq!(EventType::parse_bytes(t.as_str().as_bytes()).as_ref(), Some(t));
+            assert_eq!(
+                EventType::parse_bytes(t.as_str().as_bytes()).as_ref(),
+                Some(t)
+            );
         }
         assert_eq!(
             EventType::parse_bytes(b"x-sms.sent"),

@@ -206,6 +206,13 @@ impl<'a> Reader<'a> {
     }
 
     fn varint(&mut self) -> Result<u64, DecodeError> {
+        // Lengths below 128, nearly all of them, are one byte.
+        if let Some(&b) = self.bytes.get(self.pos)
+            && b < 0x80
+        {
+            self.pos += 1;
+            return Ok(u64::from(b));
+        }
         let mut n = 0u64;
         for shift in (0..64).step_by(7) {
             let b = self.byte()?;
