@@ -62,14 +62,9 @@ macro_rules! id_type {
         ///
         /// Shared, not copied: a clone (every event of a case carries its case id) counts a
         /// reference instead of allocating.
-        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+        #[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+        #[serde(transparent)]
         pub struct $name(Arc<str>);
-
-        impl serde::Serialize for $name {
-            fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-                s.serialize_str(&self.0)
-            }
-        }
 
         impl $name {
             /// Parses an identifier: 1–128 characters of `[A-Za-z0-9._:-]`.
@@ -111,14 +106,9 @@ id_type!(
 ///
 /// Shared, not copied, like the ids: decoding a case's history clones the same few references
 /// into every event.
-#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash)]
+#[derive(Debug, Clone, PartialEq, Eq, PartialOrd, Ord, Hash, serde::Serialize)]
+#[serde(transparent)]
 pub struct Ref(Arc<str>);
-
-impl serde::Serialize for Ref {
-    fn serialize<S: serde::Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
-        s.serialize_str(&self.0)
-    }
-}
 
 /// Why a reference was refused.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]

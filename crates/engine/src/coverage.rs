@@ -120,13 +120,20 @@ fn expression_sources(pack: &Pack) -> Vec<&str> {
 
 /// A set of event types, looked up by a known type's position ([`EventType::index`]) rather than
 /// by hashing its name: coverage asks it once per event of every case it counts.
-#[derive(Debug, Clone, Default, PartialEq, Eq)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Watched {
     known: Vec<bool>,
     extensions: FastSet<String>,
 }
 
 impl Watched {
+    fn empty() -> Self {
+        Self {
+            known: vec![false; casewatch_core::event_type::KNOWN_TYPES.len()],
+            extensions: FastSet::default(),
+        }
+    }
+
     /// Whether `t` is in the set.
     pub fn contains(&self, t: &EventType) -> bool {
         match t.index() {
@@ -136,15 +143,8 @@ impl Watched {
     }
 
     fn insert(&mut self, t: &EventType) {
-        match t.index() {
-            Some(i) => {
-                if self.known.len() <= i {
-                    self.known.resize(i + 1, false);
-                }
-                if let Some(slot) = self.known.get_mut(i) {
-                    *slot = true;
-                }
-            }
+        match t.index().and_then(|i| self.known.get_mut(i)) {
+            Some(slot) => *slot = true,
             None => {
                 self.extensions.insert(t.to_string());
             }
@@ -154,7 +154,7 @@ impl Watched {
 
 /// The event types the pack watches: those rules react to, and those whose facts they read.
 pub fn watched_types(pack: &Pack) -> Watched {
-    let mut types = Watched::default();
+    let mut types = Watched::empty();
     for t in casewatch_core::event_type::KNOWN_TYPES {
         if !pack.rules_for(t).is_empty() {
             types.insert(t);

@@ -451,15 +451,15 @@ impl Pack {
                 }
                 RuleBody::Check(c) => types.extend(c.triggers.iter().map(|t| &t.on)),
             }
-            for (k, t) in types.iter().enumerate() {
-                if types.get(..k).is_some_and(|seen| seen.contains(t)) {
-                    continue;
-                }
+            for t in types {
                 let rules = match t.index().and_then(|k| by_type.get_mut(k)) {
                     Some(rules) => rules,
                     None => by_extension.entry(t.to_string()).or_default(),
                 };
-                rules.push(i);
+                // A rule naming a type twice (a start and a stop, say) is listed once.
+                if rules.last() != Some(&i) {
+                    rules.push(i);
+                }
             }
         }
         Ok(Pack {

@@ -120,7 +120,7 @@ pub struct TimelineEntry {
     pub officer: Option<String>,
     /// Type-specific data.
     #[schema(value_type = Object)]
-    pub data: serde_json::Map<String, serde_json::Value>,
+    pub data: casewatch_core::event::Data,
     /// The retraction that voids this event, if any.
     pub retracted_by: Option<String>,
 }
@@ -152,7 +152,7 @@ impl TimelineEntry {
                     subject: e.subject.map(|x| x.to_string()),
                     unit: e.unit.map(|x| x.to_string()),
                     officer: e.officer.map(|x| x.to_string()),
-                    data: e.data.into(),
+                    data: e.data,
                 }
             })
             .collect()

@@ -111,12 +111,6 @@ impl From<Map<String, Value>> for Data {
     }
 }
 
-impl From<Data> for Map<String, Value> {
-    fn from(d: Data) -> Self {
-        d.0.into_iter().map(|(k, v)| (k.into_owned(), v)).collect()
-    }
-}
-
 impl Serialize for Data {
     fn serialize<S: Serializer>(&self, s: S) -> Result<S::Ok, S::Error> {
         let mut m = s.serialize_map(Some(self.len()))?;
@@ -168,7 +162,7 @@ mod tests {
         assert_ne!(data(json!({"a": 1})), data(json!({"a": 2})));
         assert_ne!(data(json!({"a": 1})), data(json!({"a": 1, "b": 1})));
         assert_eq!(
-            Map::from(data(json!({"x": {"y": true}}))),
+            data(json!({"x": {"y": true}})).to_map(),
             json!({"x": {"y": true}})
                 .as_object()
                 .cloned()
