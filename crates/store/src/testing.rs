@@ -39,6 +39,22 @@ pub async fn sqlite() -> Result<TestDb, StoreError> {
 /// A fresh schema in the PostgreSQL database named by [`POSTGRES_ENV`], or `None` when unset.
 /// Schemas of earlier runs older than a day are dropped on the way.
 pub async fn postgres() -> Result<Option<TestDb>, StoreError> {
+    let Some(url) = postgres_schema().await? else {
+        return Ok(None);
+    };
+    let store = crate::open(&url, standard_pack()?).await?;
+    Ok(Some(TestDb {
+        store,
+        url,
+        label: "postgres",
+        _dir: None,
+    }))
+}
+
+/// A fresh, empty schema in the PostgreSQL database named by [`POSTGRES_ENV`]: the URL that
+/// opens it, or `None` when that variable is unset. Schemas of earlier runs older than a day are
+/// dropped on the way.
+pub async fn postgres_schema() -> Result<Option<String>, StoreError> {
     let Ok(base) = std::env::var(POSTGRES_ENV) else {
         return Ok(None);
     };
@@ -72,14 +88,9 @@ pub async fn postgres() -> Result<Option<TestDb>, StoreError> {
         .await?;
     admin.close().await;
     let sep = if base.contains('?') { '&' } else { '?' };
-    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
-    let store = crate::open(&url, standard_pack()?).await?;
-    Ok(Some(TestDb {
-        store,
-        url,
-        label: "postgres",
-        _dir: None,
-    }))
+    Ok(Some(format!(
+        "{base}{sep}options=-c%20search_path%3D{schema}"
+    )))
 }
 
 /// The standard rule pack shipped in the binary.
