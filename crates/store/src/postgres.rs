@@ -127,20 +127,9 @@ async fn analyze_stale(pool: &Pool<Postgres>) -> Result<(), sqlx::Error> {
 type Db = Postgres;
 type StoreImpl = PgStore;
 const BACKEND: Backend = Backend::Postgres;
-/// The findings' state table as the timer reads it (PostgreSQL's planner weighs the due-time
-/// index itself).
-const STATE_BY_NEXT: &str = "finding_state";
-/// PostgreSQL keeps a finding's state in `finding_state`, apart from the rest of its row in
-/// `findings` (migration 9): an update that changes an indexed column is never HOT and adds an
-/// entry to every index of its table, so the timer's transitions went through the wide row and
-/// its five indexes (2.2 s for 100 000 clocks) instead of a narrow row and three (1.0 s).
-const SPLIT_FINDINGS: bool = true;
-/// Where whole finding rows are read: the view joining the two tables.
-const FINDING_ROWS: &str = "finding_rows";
-/// Where a finding's state, next transition and the state index are.
-const FINDING_STATE: &str = "finding_state";
-/// The tables that hold a part of every finding.
-const FINDING_TABLES: &[&str] = &["findings", "finding_state"];
+/// The findings table as the timer reads it (PostgreSQL's planner weighs the due-time index
+/// itself).
+const FINDINGS_BY_NEXT: &str = "findings";
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -181,11 +170,6 @@ const MIGRATIONS: &[Migration] = &[
         version: 8,
         name: "ledger_folded_on_read",
         sql: include_str!("../migrations/postgres/0008_ledger_folded_on_read.sql"),
-    },
-    Migration {
-        version: 9,
-        name: "finding_state",
-        sql: include_str!("../migrations/postgres/0009_finding_state.sql"),
     },
 ];
 
@@ -365,6 +349,3 @@ include!("sql_common.rs");
 include!("sql_identity.rs");
 include!("sql_audit.rs");
 include!("sql_bench.rs");
-
-#[cfg(test)]
-mod tests;

@@ -13,11 +13,9 @@ fn sql_text(s: &str) -> String {
     format!("'{}'", s.replace('\'', "''"))
 }
 
-/// The `INSERT … SELECT`s that generate clocks `from..to` of `spec` (see
-/// [`crate::bench::ClockSpec`]): into `findings` and, where a finding's state has its own table
-/// (`SPLIT_FINDINGS`), into `finding_state`, from the same deterministic values. Every value is
-/// a number computed here or a quoted string.
-fn open_clocks_sql(spec: &crate::bench::ClockSpec, from: u64, to: u64) -> Vec<String> {
+/// The `INSERT … SELECT` that generates clocks `from..to` of `spec` (see [`crate::bench::ClockSpec`]).
+/// Every value is a number computed here or a quoted string.
+fn open_clocks_sql(spec: &crate::bench::ClockSpec, from: u64, to: u64) -> String {
     let n = i64::try_from(spec.n.max(1)).unwrap_or(i64::MAX);
     let burst = i64::try_from(spec.burst.min(spec.n)).unwrap_or(0);
     let (from, last) = (i64::try_from(from).unwrap_or(0), i64::try_from(to.max(from + 1) - 1).unwrap_or(0));
@@ -50,7 +48,7 @@ fn open_clocks_sql(spec: &crate::bench::ClockSpec, from: u64, to: u64) -> Vec<St
         ),
     };
     // Pseudo-random but deterministic per clock: multiplicative hashes of k.
-    let with = format!(
+    format!(
         "{series}, \
          r(i, rule) AS (VALUES {rules}), \
          o(i, officer, unit, path) AS (VALUES {officers}), \
@@ -64,35 +62,16 @@ fn open_clocks_sql(spec: &crate::bench::ClockSpec, from: u64, to: u64) -> Vec<St
              CASE WHEN warning = 1 THEN next_at - lim ELSE next_at - lim * 3 / 4 END AS started, \
              CASE WHEN warning = 1 THEN next_at ELSE next_at + lim / 4 END AS due, \
              CASE WHEN warning = 1 THEN next_at - lim / 4 ELSE next_at END AS warn \
-           FROM b) "
-    );
-    let from_x = format!("FROM x JOIN r ON r.i = x.k % {n_rules} JOIN o ON o.i = (x.k * 7919) % {n_officers}");
-    let state = "CASE WHEN x.warning = 1 THEN 'warning' ELSE 'running' END";
-    let explain = format!(
-        "'自' || {started_text} || '起算（开始事件 ' || r.rule || '），期限' || (x.lim / {HOUR_US}) || '小时，按羁押期限计算不因节假日顺延；预警时点为期限的四分之三。'"
-    );
-    let now = spec.now_us;
-    if !SPLIT_FINDINGS {
-        return vec![format!(
-            "{with}INSERT INTO findings (case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, \
-                 next_at_us, unit, officer, explain, updated_at_us, unit_path) \
-             SELECT {case_id}, r.rule, 'P1', {reference}, 'clock', {state}, x.started, x.due, x.warn, NULL, x.next_at, \
-                 o.unit, o.officer, {explain}, {now}, o.path {from_x}"
-        )];
-    }
-    vec![
-        format!(
-            "{with}INSERT INTO findings (case_id, rule, subject, ref, kind, started_us, due_us, warn_us, stopped_us, \
-                 unit, officer, explain, unit_path) \
-             SELECT {case_id}, r.rule, 'P1', {reference}, 'clock', x.started, x.due, x.warn, NULL, o.unit, o.officer, \
-                 {explain}, o.path {from_x}"
-        ),
-        format!(
-            "{with}INSERT INTO finding_state (case_id, rule, subject, ref, state, next_at_us, updated_at_us, warn_us, due_us, \
-                 unit, unit_path) \
-             SELECT {case_id}, r.rule, 'P1', {reference}, {state}, x.next_at, {now}, x.warn, x.due, o.unit, o.path {from_x}"
-        ),
-    ]
+           FROM b) \
+         INSERT INTO findings (case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, \
+             next_at_us, unit, officer, explain, updated_at_us, unit_path) \
+         SELECT {case_id}, r.rule, 'P1', {reference}, 'clock', CASE WHEN x.warning = 1 THEN 'warning' ELSE 'running' END, \
+             x.started, x.due, x.warn, NULL, x.next_at, o.unit, o.officer, \
+             '自' || {started_text} || '起算（开始事件 ' || r.rule || '），期限' || (x.lim / {HOUR_US}) || '小时，按羁押期限计算不因节假日顺延；预警时点为期限的四分之三。', \
+             {now}, o.path \
+         FROM x JOIN r ON r.i = x.k % {n_rules} JOIN o ON o.i = (x.k * 7919) % {n_officers}",
+        now = spec.now_us,
+    )
 }
 
 /// `($1,…,$c),($c+1,…)` for `rows` rows of `cols` columns, in this backend's placeholders.
@@ -137,21 +116,19 @@ impl crate::bench::BenchStore for StoreImpl {
     }
 
     async fn generate_open_clocks(&self, spec: &crate::bench::ClockSpec, from: u64, to: u64) -> Result<(), StoreError> {
-        let sqls = open_clocks_sql(spec, from, to);
+        let sql = open_clocks_sql(spec, from, to);
         // The writer mutex and lock, as every write of `findings` takes them.
         let _writer = self.write.lock().await;
         let mut tx = begin_write(&self.pool).await?;
-        for sql in sqls {
-            sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
-        }
+        sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
         // Counted like every other write of `findings` (the clocks' case ids are this range's).
         let last = to.max(from + 1) - 1;
-        sqlx::query(AssertSqlSafe(format!(
+        sqlx::query(
             "INSERT INTO finding_counts (unit, rule, state, unit_path, n) \
-             SELECT COALESCE(unit, ''), rule, state, COALESCE(unit_path, ''), COUNT(*) FROM {FINDING_STATE} \
+             SELECT COALESCE(unit, ''), rule, state, COALESCE(unit_path, ''), COUNT(*) FROM findings \
              WHERE case_id >= $1 AND case_id <= $2 GROUP BY unit, rule, state, unit_path \
              ON CONFLICT (unit, rule, state) DO UPDATE SET n = finding_counts.n + excluded.n, unit_path = excluded.unit_path",
-        )))
+        )
         .bind(format!("TB2026-{from:07}"))
         .bind(format!("TB2026-{last:07}"))
         .execute(&mut *tx)
@@ -163,7 +140,7 @@ impl crate::bench::BenchStore for StoreImpl {
 
     async fn count_due_by_scan(&self, now_us: i64) -> Result<u64, StoreError> {
         // `+ 0` keeps both planners off the due-time index: every row is read.
-        let n: i64 = sqlx::query(AssertSqlSafe(format!("SELECT COUNT(*) FROM {FINDING_STATE} WHERE next_at_us + 0 <= $1")))
+        let n: i64 = sqlx::query("SELECT COUNT(*) FROM findings WHERE next_at_us + 0 <= $1")
             .bind(now_us)
             .fetch_one(&self.pool)
             .await?
@@ -195,7 +172,6 @@ impl crate::bench::BenchStore for StoreImpl {
         if BACKEND == Backend::Postgres {
             for sql in [
                 "VACUUM (ANALYZE) findings",
-                "VACUUM (ANALYZE) finding_state",
                 "VACUUM (ANALYZE) cases",
                 "VACUUM (ANALYZE) finding_counts",
                 "ANALYZE events",

@@ -58,46 +58,8 @@ const VERIFY_PAGE: i64 = 5000;
 /// A finding's primary key: case, rule, subject (`""` for none), reference.
 type FindingKey = (String, String, String, String);
 
-/// The columns of a finding row, in the order [`finding_row`] reads them (from `FINDING_ROWS`:
-/// SQLite's `findings`, PostgreSQL's view `finding_rows` over its two tables).
+/// The columns of a finding row, in the order [`finding_row`] reads them.
 const FINDING_COLUMNS: &str = "case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, next_at_us, unit, officer, explain, updated_at_us";
-/// The columns of PostgreSQL's `findings`: what only an evaluation changes.
-const FINDINGS_COLUMNS: &str = "case_id, rule, subject, ref, kind, started_us, due_us, warn_us, stopped_us, unit, officer, explain, unit_path";
-/// The columns of PostgreSQL's `finding_state`: the state, which the timer also changes, with
-/// copies of the columns its indexes sort by.
-const STATE_COLUMNS: &str = "case_id, rule, subject, ref, state, next_at_us, updated_at_us, warn_us, due_us, unit, unit_path";
-
-/// Whether the `findings` half of a stored finding differs from the row that replaces it (the
-/// copies of the due, warning instant, unit and path are in both halves). The `finding_state`
-/// half of a changed finding is always written: it holds the instant of the row's last write.
-fn findings_half_changed(
-    old: &FindingRow,
-    old_path: Option<&String>,
-    row: &FindingRow,
-    path: Option<&String>,
-) -> bool {
-    (
-        &old.kind,
-        old.started_us,
-        old.due_us,
-        old.warn_us,
-        old.stopped_us,
-        &old.unit,
-        &old.officer,
-        &old.explain,
-        old_path,
-    ) != (
-        &row.kind,
-        row.started_us,
-        row.due_us,
-        row.warn_us,
-        row.stopped_us,
-        &row.unit,
-        &row.officer,
-        &row.explain,
-        path,
-    )
-}
 
 fn finding_row(r: &<Db as sqlx::Database>::Row) -> Result<FindingRow, sqlx::Error> {
     let subject: String = r.try_get(2)?;
@@ -815,7 +777,7 @@ impl StoreImpl {
             return Ok(existing);
         }
         let sql = format!(
-            "SELECT {FINDING_COLUMNS}, unit_path FROM {FINDING_ROWS} WHERE case_id IN ({})",
+            "SELECT {FINDING_COLUMNS}, unit_path FROM findings WHERE case_id IN ({})",
             placeholders(1, ids.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -852,8 +814,7 @@ impl StoreImpl {
         if cases.is_empty() {
             return Ok(0);
         }
-        // Each row to write, with its unit path and whether its `findings` half changed.
-        let mut upserts: Vec<((FindingRow, Option<String>), bool)> = Vec::new();
+        let mut upserts: Vec<(FindingRow, Option<String>)> = Vec::new();
         let mut history: Vec<(FindingRow, i64)> = Vec::new();
         let mut counts = CountDelta::default();
         for (case_id, unit, findings) in cases {
@@ -905,65 +866,20 @@ impl StoreImpl {
                                 let (u, p) = (row.unit.as_deref(), path.as_deref());
                                 counts.add(u, &row.rule, &row.state, p, 1);
                             }
-                            let whole =
-                                findings_half_changed(&old, old_path.as_ref(), &row, path.as_ref());
-                            upserts.push(((row, path), whole));
+                            upserts.push((row, path));
                         }
                     }
                     None => {
                         history.push((row.clone(), now_us));
                         let (u, p) = (row.unit.as_deref(), path.as_deref());
                         counts.add(u, &row.rule, &row.state, p, 1);
-                        upserts.push(((row, path), true));
+                        upserts.push((row, path));
                     }
                 }
             }
         }
         let changed = upserts.len() as u64 + existing.len() as u64;
-        if SPLIT_FINDINGS {
-            // A finding whose state alone moved on (a clock's, mostly) leaves `findings` alone.
-            let rows: Vec<&(FindingRow, Option<String>)> =
-                upserts.iter().filter(|u| u.1).map(|u| &u.0).collect();
-            Self::upsert_findings_half(tx, &rows).await?;
-            let rows: Vec<&(FindingRow, Option<String>)> = upserts.iter().map(|u| &u.0).collect();
-            Self::upsert_state_half(tx, &rows).await?;
-        } else {
-            let rows: Vec<&(FindingRow, Option<String>)> = upserts.iter().map(|u| &u.0).collect();
-            Self::upsert_whole_rows(tx, &rows).await?;
-        }
-        for (old, old_path) in existing.values() {
-            let (u, p) = (old.unit.as_deref(), old_path.as_deref());
-            counts.add(u, &old.rule, &old.state, p, -1);
-            for table in FINDING_TABLES {
-                sqlx::query(AssertSqlSafe(format!(
-                    "DELETE FROM {table} WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4"
-                )))
-                .bind(old.case_id.clone())
-                .bind(old.rule.clone())
-                .bind(old.subject.clone().unwrap_or_default())
-                .bind(old.reference.clone())
-                .execute(&mut **tx)
-                .await?;
-            }
-            history.push((
-                FindingRow {
-                    state: "removed".into(),
-                    ..old.clone()
-                },
-                now_us,
-            ));
-        }
-        Self::write_history(tx, &history, now_us, cause).await?;
-        counts.apply(tx).await?;
-        Ok(changed)
-    }
-
-    /// Writes whole finding rows with their unit paths into the one table SQLite keeps them in.
-    async fn upsert_whole_rows(
-        tx: &mut Transaction<'_, Db>,
-        rows: &[&(FindingRow, Option<String>)],
-    ) -> Result<(), StoreError> {
-        for chunk in rows.chunks(INSERT_CHUNK / 2) {
+        for chunk in upserts.chunks(INSERT_CHUNK / 2) {
             let sql = format!(
                 "INSERT INTO findings ({FINDING_COLUMNS}, unit_path) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
                  kind = excluded.kind, state = excluded.state, started_us = excluded.started_us, due_us = excluded.due_us, \
@@ -994,74 +910,27 @@ impl StoreImpl {
             }
             q.execute(&mut **tx).await?;
         }
-        Ok(())
-    }
-
-    /// Writes the `findings` half of finding rows (PostgreSQL; see `SPLIT_FINDINGS`).
-    async fn upsert_findings_half(
-        tx: &mut Transaction<'_, Db>,
-        rows: &[&(FindingRow, Option<String>)],
-    ) -> Result<(), StoreError> {
-        for chunk in rows.chunks(INSERT_CHUNK / 2) {
-            let sql = format!(
-                "INSERT INTO findings ({FINDINGS_COLUMNS}) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
-                 kind = excluded.kind, started_us = excluded.started_us, due_us = excluded.due_us, \
-                 warn_us = excluded.warn_us, stopped_us = excluded.stopped_us, unit = excluded.unit, \
-                 officer = excluded.officer, explain = excluded.explain, unit_path = excluded.unit_path",
-                row_placeholders(chunk.len(), 13)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (r, path) in chunk {
-                q = q
-                    .bind(r.case_id.clone())
-                    .bind(r.rule.clone())
-                    .bind(r.subject.clone().unwrap_or_default())
-                    .bind(r.reference.clone())
-                    .bind(r.kind.clone())
-                    .bind(r.started_us)
-                    .bind(r.due_us)
-                    .bind(r.warn_us)
-                    .bind(r.stopped_us)
-                    .bind(r.unit.clone())
-                    .bind(r.officer.clone())
-                    .bind(r.explain.clone())
-                    .bind(path.clone());
-            }
-            q.execute(&mut **tx).await?;
+        for (old, old_path) in existing.values() {
+            let (u, p) = (old.unit.as_deref(), old_path.as_deref());
+            counts.add(u, &old.rule, &old.state, p, -1);
+            sqlx::query("DELETE FROM findings WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4")
+                .bind(old.case_id.clone())
+                .bind(old.rule.clone())
+                .bind(old.subject.clone().unwrap_or_default())
+                .bind(old.reference.clone())
+                .execute(&mut **tx)
+                .await?;
+            history.push((
+                FindingRow {
+                    state: "removed".into(),
+                    ..old.clone()
+                },
+                now_us,
+            ));
         }
-        Ok(())
-    }
-
-    /// Writes the `finding_state` half of finding rows (PostgreSQL; see `SPLIT_FINDINGS`).
-    async fn upsert_state_half(
-        tx: &mut Transaction<'_, Db>,
-        rows: &[&(FindingRow, Option<String>)],
-    ) -> Result<(), StoreError> {
-        for chunk in rows.chunks(INSERT_CHUNK / 2) {
-            let sql = format!(
-                "INSERT INTO finding_state ({STATE_COLUMNS}) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
-                 state = excluded.state, next_at_us = excluded.next_at_us, updated_at_us = excluded.updated_at_us, \
-                 warn_us = excluded.warn_us, due_us = excluded.due_us, unit = excluded.unit, unit_path = excluded.unit_path",
-                row_placeholders(chunk.len(), 11)
-            );
-            let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (r, path) in chunk {
-                q = q
-                    .bind(r.case_id.clone())
-                    .bind(r.rule.clone())
-                    .bind(r.subject.clone().unwrap_or_default())
-                    .bind(r.reference.clone())
-                    .bind(r.state.clone())
-                    .bind(r.next_at_us)
-                    .bind(r.updated_at_us)
-                    .bind(r.warn_us)
-                    .bind(r.due_us)
-                    .bind(r.unit.clone())
-                    .bind(path.clone());
-            }
-            q.execute(&mut **tx).await?;
-        }
-        Ok(())
+        Self::write_history(tx, &history, now_us, cause).await?;
+        counts.apply(tx).await?;
+        Ok(changed)
     }
 
     async fn write_history(
@@ -1737,7 +1606,7 @@ impl StoreImpl {
         ] {
             sqlx::query(AssertSqlSafe(format!(
                 "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
-                 SELECT case_id, rule, subject, ref, '{state}', {at}, $1, 'timer' FROM {STATE_BY_NEXT} \
+                 SELECT case_id, rule, subject, ref, '{state}', {at}, $1, 'timer' FROM {FINDINGS_BY_NEXT} \
                  WHERE {clock} AND {when}"
             )))
             .bind(now_us)
@@ -1748,7 +1617,7 @@ impl StoreImpl {
         let mut counts = CountDelta::default();
         let groups = sqlx::query(AssertSqlSafe(format!(
             "SELECT unit, rule, state, unit_path, CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, COUNT(*) \
-             FROM {STATE_BY_NEXT} WHERE {moving} GROUP BY unit, rule, state, unit_path, 5"
+             FROM {FINDINGS_BY_NEXT} WHERE {moving} GROUP BY unit, rule, state, unit_path, 5"
         )))
         .bind(now_us)
         .fetch_all(&mut *tx)
@@ -1762,7 +1631,7 @@ impl StoreImpl {
             counts.add(unit.as_deref(), &rule, &to, path.as_deref(), n);
         }
         let moved = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {STATE_BY_NEXT} SET \
+            "UPDATE {FINDINGS_BY_NEXT} SET \
              state = CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, \
              next_at_us = CASE WHEN {TO_OVERDUE} THEN NULL ELSE due_us END, \
              updated_at_us = $1 WHERE {moving}"
@@ -1774,7 +1643,7 @@ impl StoreImpl {
         // What is left under `now` in the index had nothing to do at this instant after all (a
         // stale entry): move it to the clock's next instant, or clear it.
         sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {STATE_BY_NEXT} SET next_at_us = CASE \
+            "UPDATE {FINDINGS_BY_NEXT} SET next_at_us = CASE \
              WHEN state = 'running' AND warn_us > $1 THEN warn_us \
              WHEN state = 'warning' AND due_us > $1 THEN due_us \
              ELSE NULL END WHERE {due}"
@@ -1790,7 +1659,7 @@ impl StoreImpl {
 
     async fn next_wakeup_impl(&self) -> Result<Option<Timestamp>, StoreError> {
         let a: Option<i64> =
-            sqlx::query(AssertSqlSafe(format!("SELECT MIN(next_at_us) FROM {FINDING_STATE} WHERE next_at_us IS NOT NULL")))
+            sqlx::query("SELECT MIN(next_at_us) FROM findings WHERE next_at_us IS NOT NULL")
                 .fetch_one(&self.pool)
                 .await?
                 .try_get(0)?;
@@ -2077,7 +1946,7 @@ impl StoreImpl {
         let mut count = sqlx::query(AssertSqlSafe(if counted {
             format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM finding_counts {where_sql}")
         } else {
-            format!("SELECT COUNT(*) FROM {FINDING_ROWS} {where_sql}")
+            format!("SELECT COUNT(*) FROM findings {where_sql}")
         }));
         for (s, i) in &binds {
             count = match (s, i) {
@@ -2106,15 +1975,14 @@ impl StoreImpl {
             }
         }
         // A deferred join: the page's keys are chosen and sorted from the covering index
-        // (`findings_state_path` on SQLite, `finding_state_path` on PostgreSQL, or another whose columns
-        // suffice) and only that page's rows are
+        // (`findings_state_path`, or another whose columns suffice) and only that page's rows are
         // read, instead of sorting every matching row with its explanation.
         let columns: Vec<String> = FINDING_COLUMNS
             .split(", ")
             .map(|c| format!("f.{c}"))
             .collect();
         let sql = format!(
-            "SELECT {} FROM {FINDING_ROWS} f JOIN (SELECT case_id, rule, subject, ref, due_us FROM {FINDING_ROWS} {where_sql} \
+            "SELECT {} FROM findings f JOIN (SELECT case_id, rule, subject, ref, due_us FROM findings {where_sql} \
              ORDER BY CASE WHEN due_us IS NULL THEN 1 ELSE 0 END, due_us, case_id, rule, subject, ref LIMIT {} OFFSET {}) k \
              ON f.case_id = k.case_id AND f.rule = k.rule AND f.subject = k.subject AND f.ref = k.ref \
              ORDER BY CASE WHEN k.due_us IS NULL THEN 1 ELSE 0 END, k.due_us, k.case_id, k.rule, k.subject, k.ref",
@@ -2180,7 +2048,7 @@ impl StoreImpl {
     }
 
     /// One page of the findings of the given (state, unit path) pairs sorted by due: the first
-    /// `offset + limit` keys of each pair in index order (`findings_state_path`, `finding_state_path`: within a pair the
+    /// `offset + limit` keys of each pair in index order (`findings_state_path`: within a pair the
     /// unit is fixed, so its order is the list's), merged and cut to the page. Findings without
     /// a due come last, as in the list.
     async fn list_by_pairs(
@@ -2203,7 +2071,7 @@ impl StoreImpl {
                 let (s, p) = (param(n + 1), param(n + 2));
                 n += 2;
                 parts.push(format!(
-                    "SELECT * FROM (SELECT case_id, rule, subject, ref, due_us FROM {FINDING_STATE} \
+                    "SELECT * FROM (SELECT case_id, rule, subject, ref, due_us FROM findings \
                      WHERE state = {s} AND unit_path = {p} AND {cond} ORDER BY {order} LIMIT {depth}) b{n}"
                 ));
             }
@@ -2213,7 +2081,7 @@ impl StoreImpl {
             .map(|c| format!("f.{c}"))
             .collect();
         let sql = format!(
-            "SELECT {} FROM {FINDING_ROWS} f JOIN ({}) k \
+            "SELECT {} FROM findings f JOIN ({}) k \
              ON f.case_id = k.case_id AND f.rule = k.rule AND f.subject = k.subject AND f.ref = k.ref \
              ORDER BY CASE WHEN k.due_us IS NULL THEN 1 ELSE 0 END, k.due_us, k.case_id, k.rule, k.subject, k.ref \
              LIMIT {limit} OFFSET {offset}",
@@ -2235,7 +2103,7 @@ impl StoreImpl {
 
     async fn case_findings_impl(&self, case_id: &str) -> Result<Vec<FindingRow>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {FINDING_COLUMNS} FROM {FINDING_ROWS} WHERE case_id = $1 ORDER BY subject, rule, started_us, ref"
+            "SELECT {FINDING_COLUMNS} FROM findings WHERE case_id = $1 ORDER BY subject, rule, started_us, ref"
         )))
         .bind(case_id.to_owned())
         .fetch_all(&self.pool)

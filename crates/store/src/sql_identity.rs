@@ -272,7 +272,7 @@ impl StoreImpl {
             .await
             .map_err(|e| if is_unique_violation(&e) { invalid(format!("单位编号 `{}` 已存在", u.id)) } else { e.into() })?;
         // Cases and findings that named the unit before it was registered.
-        for table in ["cases"].iter().chain(FINDING_TABLES) {
+        for table in ["cases", "findings"] {
             sqlx::query(AssertSqlSafe(format!("UPDATE {table} SET unit_path = $1 WHERE unit = $2")))
                 .bind(path.clone())
                 .bind(u.id.clone())

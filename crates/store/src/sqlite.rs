@@ -160,18 +160,7 @@ const BACKEND: Backend = Backend::Sqlite;
 /// The findings table as the timer reads it: through the due-time index. SQLite cannot weigh
 /// `next_at_us <= ?` against `state = 'running'` and otherwise walks every running clock through
 /// `findings_state_path` (2 s per statement among a million clocks).
-const STATE_BY_NEXT: &str = "findings INDEXED BY findings_next";
-/// SQLite keeps a finding in one row: it updates a row in place and touches only the indexes
-/// whose columns change, while a second table cost every write a b-tree and every read a join
-/// (ingestion 18 % slower and the live tail three times longer at 200 000 cases; the thirteenth
-/// round of `docs/performance-notes.md`).
-const SPLIT_FINDINGS: bool = false;
-/// Where whole finding rows are read.
-const FINDING_ROWS: &str = "findings";
-/// Where a finding's state, next transition and the state index are.
-const FINDING_STATE: &str = "findings";
-/// The tables that hold a part of every finding.
-const FINDING_TABLES: &[&str] = &["findings"];
+const FINDINGS_BY_NEXT: &str = "findings INDEXED BY findings_next";
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,

@@ -39,22 +39,6 @@ pub async fn sqlite() -> Result<TestDb, StoreError> {
 /// A fresh schema in the PostgreSQL database named by [`POSTGRES_ENV`], or `None` when unset.
 /// Schemas of earlier runs older than a day are dropped on the way.
 pub async fn postgres() -> Result<Option<TestDb>, StoreError> {
-    let Some(url) = postgres_schema().await? else {
-        return Ok(None);
-    };
-    let store = crate::open(&url, standard_pack()?).await?;
-    Ok(Some(TestDb {
-        store,
-        url,
-        label: "postgres",
-        _dir: None,
-    }))
-}
-
-/// A fresh, empty schema in the PostgreSQL database named by [`POSTGRES_ENV`]: the URL that
-/// opens it, or `None` when that variable is unset. Schemas of earlier runs older than a day are
-/// dropped on the way.
-pub async fn postgres_schema() -> Result<Option<String>, StoreError> {
     let Ok(base) = std::env::var(POSTGRES_ENV) else {
         return Ok(None);
     };
@@ -88,9 +72,14 @@ pub async fn postgres_schema() -> Result<Option<String>, StoreError> {
         .await?;
     admin.close().await;
     let sep = if base.contains('?') { '&' } else { '?' };
-    Ok(Some(format!(
-        "{base}{sep}options=-c%20search_path%3D{schema}"
-    )))
+    let url = format!("{base}{sep}options=-c%20search_path%3D{schema}");
+    let store = crate::open(&url, standard_pack()?).await?;
+    Ok(Some(TestDb {
+        store,
+        url,
+        label: "postgres",
+        _dir: None,
+    }))
 }
 
 /// The standard rule pack shipped in the binary.
