@@ -171,6 +171,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "ledger_folded_on_read",
         sql: include_str!("../migrations/postgres/0008_ledger_folded_on_read.sql"),
     },
+    Migration {
+        version: 9,
+        name: "alert_index_without_settled",
+        sql: include_str!("../migrations/postgres/0009_alert_index_without_settled.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs

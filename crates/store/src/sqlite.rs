@@ -202,6 +202,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "ledger_folded_on_read",
         sql: include_str!("../migrations/sqlite/0008_ledger_folded_on_read.sql"),
     },
+    Migration {
+        version: 9,
+        name: "alert_index_without_settled",
+        sql: include_str!("../migrations/sqlite/0009_alert_index_without_settled.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through

@@ -261,14 +261,20 @@ async fn alert_pages_agree_with_a_sorted_model() {
             let unit = units[i % units.len()];
             let hour = 8 + (i % 3);
             let case = format!("C{i:02}");
-            let events: Vec<Event> = [
+            let mut events = vec![
                 json!({"id":format!("{case}-1"),"type":"case.accepted","case":case,"at":"2026-03-01T09:00:00+08:00","unit":unit,"data":{"kind":"criminal","cause":"盗窃"}}),
                 json!({"id":format!("{case}-2"),"type":"person.registered","case":case,"subject":"P1","at":"2026-03-01T15:05:00+08:00","data":{"role":"suspect","name":"王某"}}),
                 json!({"id":format!("{case}-3"),"type":"detention.started","case":case,"subject":"P1","at":format!("2026-03-02T{hour:02}:00:00+08:00")}),
-            ]
-            .iter()
-            .map(|v| Event::parse(v, ParseOptions { now: None }).unwrap())
-            .collect();
+            ];
+            // Every other family is notified in time: a settled (met) finding, which the
+            // alert index leaves out and its lists find through the unit's findings.
+            if i % 2 == 0 {
+                events.push(json!({"id":format!("{case}-4"),"type":"family.notified","case":case,"subject":"P1","at":"2026-03-02T11:00:00+08:00","data":{"measure":"detention"}}));
+            }
+            let events: Vec<Event> = events
+                .iter()
+                .map(|v| Event::parse(v, ParseOptions { now: None }).unwrap())
+                .collect();
             db.store
                 .append(&events, t("2026-03-02T12:00:00+08:00"))
                 .await
@@ -306,7 +312,15 @@ async fn alert_pages_agree_with_a_sorted_model() {
             "{}",
             db.label
         );
-        let states_sets: [&[&str]; 3] = [&["warning"], &["running", "warning"], &[]];
+        assert!(everything.iter().any(|f| f.state == "met"), "{}", db.label);
+        let states_sets: [&[&str]; 6] = [
+            &["warning"],
+            &["running", "warning"],
+            &[],
+            &["met"],
+            &["met", "warning"],
+            &["passed"],
+        ];
         for under in ["/SJ/", "/SJ/FJ/", "/OTHER/"] {
             for states in states_sets {
                 let mut want: Vec<_> = everything
