@@ -69,6 +69,26 @@ fn is_settled(state: &str) -> bool {
     SETTLED.contains(&state)
 }
 
+/// The queries' condition, the migration's index and the engine's state names agree: a query
+/// whose condition differed by a word would no longer walk the partial index on SQLite.
+#[cfg(test)]
+#[test]
+fn the_alert_index_condition_is_the_same_everywhere() {
+    let quoted: Vec<String> = SETTLED.iter().map(|s| format!("'{s}'")).collect();
+    assert_eq!(UNSETTLED, format!("state NOT IN ({})", quoted.join(", ")));
+    for s in SETTLED {
+        assert!(casewatch_engine::State::parse(s).is_some(), "{s}");
+    }
+    let index = MIGRATIONS
+        .iter()
+        .find(|m| m.name == "alert_index_without_settled")
+        .map(|m| m.sql);
+    assert!(
+        index.is_some_and(|sql| sql.contains(&format!("WHERE {UNSETTLED};"))),
+        "{index:?}"
+    );
+}
+
 /// A finding's primary key: case, rule, subject (`""` for none), reference.
 type FindingKey = (String, String, String, String);
 
