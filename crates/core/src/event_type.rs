@@ -298,6 +298,44 @@ impl serde::Serialize for EventType {
     }
 }
 
+/// Values by event type: a known type's in a vector by its position ([`EventType::index`]), an
+/// extension type's in a map by name. The evaluation path looks types up once per event, and a
+/// position is cheaper than hashing the name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct TypeTable<V> {
+    known: Vec<V>,
+    extensions: crate::fasthash::FastMap<String, V>,
+}
+
+impl<V: Default> Default for TypeTable<V> {
+    fn default() -> Self {
+        Self {
+            known: KNOWN_TYPES.iter().map(|_| V::default()).collect(),
+            extensions: crate::fasthash::FastMap::default(),
+        }
+    }
+}
+
+impl<V> TypeTable<V> {
+    /// The value of `t`, if one was ever made (every known type has one).
+    pub fn get(&self, t: &EventType) -> Option<&V> {
+        match t.index() {
+            Some(i) => self.known.get(i),
+            None => self.extensions.get(t.as_str()),
+        }
+    }
+}
+
+impl<V: Default> TypeTable<V> {
+    /// The value of `t`, made with `V::default()` if there was none.
+    pub fn get_mut(&mut self, t: &EventType) -> &mut V {
+        match t.index().and_then(|i| self.known.get_mut(i)) {
+            Some(v) => v,
+            None => self.extensions.entry(t.to_string()).or_default(),
+        }
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -320,6 +358,20 @@ mod tests {
         );
         assert_eq!(EventType::parse_bytes(b"case.opened"), None);
         assert_eq!(EventType::parse_bytes(&[0x78, 0x2d, 0xff]), None);
+    }
+
+    #[test]
+    fn a_type_table_keeps_known_and_extension_types_apart() {
+        let mut t: TypeTable<u32> = TypeTable::default();
+        let ext = EventType::Extension("x-sms.sent".into());
+        assert_eq!(t.get(&EventType::CaseAccepted), Some(&0));
+        assert_eq!(t.get(&ext), None);
+        *t.get_mut(&EventType::CaseAccepted) += 2;
+        *t.get_mut(&ext) += 1;
+        assert_eq!(t.get(&EventType::CaseAccepted), Some(&2));
+        assert_eq!(t.get(&EventType::CaseFiled), Some(&0));
+        assert_eq!(t.get(&ext), Some(&1));
+        assert_eq!(t.get(&EventType::Extension("x-other".into())), None);
     }
 
     #[test]

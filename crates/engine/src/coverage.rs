@@ -12,6 +12,7 @@
 
 use std::collections::BTreeMap;
 
+use casewatch_core::event_type::TypeTable;
 use casewatch_core::fasthash::FastSet;
 use casewatch_core::{Event, EventType};
 use serde::Serialize;
@@ -118,43 +119,25 @@ fn expression_sources(pack: &Pack) -> Vec<&str> {
     out
 }
 
-/// A set of event types, looked up by a known type's position ([`EventType::index`]) rather than
-/// by hashing its name: coverage asks it once per event of every case it counts.
-#[derive(Debug, Clone, PartialEq, Eq)]
-pub struct Watched {
-    known: Vec<bool>,
-    extensions: FastSet<String>,
-}
+/// A set of event types, looked up by a known type's position rather than by hashing its name:
+/// coverage asks it once per event of every case it counts.
+#[derive(Debug, Clone, PartialEq, Eq, Default)]
+pub struct Watched(TypeTable<bool>);
 
 impl Watched {
-    fn empty() -> Self {
-        Self {
-            known: vec![false; casewatch_core::event_type::KNOWN_TYPES.len()],
-            extensions: FastSet::default(),
-        }
-    }
-
     /// Whether `t` is in the set.
     pub fn contains(&self, t: &EventType) -> bool {
-        match t.index() {
-            Some(i) => self.known.get(i).copied().unwrap_or(false),
-            None => self.extensions.contains(t.as_str()),
-        }
+        self.0.get(t).copied().unwrap_or(false)
     }
 
     fn insert(&mut self, t: &EventType) {
-        match t.index().and_then(|i| self.known.get_mut(i)) {
-            Some(slot) => *slot = true,
-            None => {
-                self.extensions.insert(t.to_string());
-            }
-        }
+        *self.0.get_mut(t) = true;
     }
 }
 
 /// The event types the pack watches: those rules react to, and those whose facts they read.
 pub fn watched_types(pack: &Pack) -> Watched {
-    let mut types = Watched::empty();
+    let mut types = Watched::default();
     for t in casewatch_core::event_type::KNOWN_TYPES {
         if !pack.rules_for(t).is_empty() {
             types.insert(t);

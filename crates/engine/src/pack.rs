@@ -3,12 +3,11 @@
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use casewatch_core::fasthash::FastMap;
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use casewatch_core::EventType;
-use casewatch_core::event_type::{FieldKind, KNOWN_TYPES};
+use casewatch_core::event_type::{FieldKind, TypeTable};
 use cel::{Context, Env};
 use jiff::SignedDuration;
 use jiff::civil::Date;
@@ -68,10 +67,8 @@ pub struct Pack {
     pub files: BTreeMap<String, String>,
     /// The CEL environment every expression was compiled for.
     pub(crate) env: Arc<Env>,
-    /// For each known event type, by [`EventType::index`], the rules that react to it.
-    pub(crate) by_type: Vec<Vec<usize>>,
-    /// The same for extension types (no rule of the standard pack reacts to one).
-    pub(crate) by_extension: FastMap<String, Vec<usize>>,
+    /// For each event type, the rules that react to it.
+    pub(crate) by_type: TypeTable<Vec<usize>>,
 }
 
 /// Whether a rule watches a case or each of its subjects.
@@ -250,11 +247,7 @@ impl Pack {
 
     /// The indexes of the rules that react to events of this type.
     pub fn rules_for(&self, event_type: &EventType) -> &[usize] {
-        match event_type.index() {
-            Some(i) => self.by_type.get(i),
-            None => self.by_extension.get(event_type.as_str()),
-        }
-        .map_or(&[], Vec::as_slice)
+        self.by_type.get(event_type).map_or(&[], Vec::as_slice)
     }
 
     /// Loads and checks the pack in `dir`: reads `pack.toml`, `clocks/*.toml`, `checks/*.toml`
@@ -439,8 +432,7 @@ impl Pack {
         if !problems.is_empty() {
             return Err(PackError(problems));
         }
-        let mut by_type: Vec<Vec<usize>> = vec![Vec::new(); KNOWN_TYPES.len()];
-        let mut by_extension: FastMap<String, Vec<usize>> = FastMap::default();
+        let mut by_type: TypeTable<Vec<usize>> = TypeTable::default();
         for (i, r) in rules.iter().enumerate() {
             let mut types: Vec<&EventType> = Vec::new();
             match &r.body {
@@ -452,10 +444,7 @@ impl Pack {
                 RuleBody::Check(c) => types.extend(c.triggers.iter().map(|t| &t.on)),
             }
             for t in types {
-                let rules = match t.index().and_then(|k| by_type.get_mut(k)) {
-                    Some(rules) => rules,
-                    None => by_extension.entry(t.to_string()).or_default(),
-                };
+                let rules = by_type.get_mut(t);
                 // A rule naming a type twice (a start and a stop, say) is listed once.
                 if rules.last() != Some(&i) {
                     rules.push(i);
@@ -470,7 +459,6 @@ impl Pack {
             files: BTreeMap::new(),
             env,
             by_type,
-            by_extension,
         })
     }
 

@@ -64,9 +64,10 @@ const SETTLED: [&str; 2] = ["met", "passed"];
 /// that states its condition.
 const UNSETTLED: &str = "state NOT IN ('met', 'passed')";
 
-/// Whether `state` is one of [`SETTLED`].
-fn is_settled(state: &str) -> bool {
-    SETTLED.contains(&state)
+/// The condition that lets a query of these states walk the alert index: [`UNSETTLED`] when
+/// none of them is settled (it then adds nothing to the query's meaning), none otherwise.
+fn alert_index_term<'a>(mut states: impl Iterator<Item = &'a str>) -> Option<&'static str> {
+    (!states.any(|st| SETTLED.contains(&st))).then_some(UNSETTLED)
 }
 
 /// The queries' condition, the migration's index and the engine's state names agree: a query
@@ -1928,9 +1929,8 @@ impl StoreImpl {
                 ph.push(param(binds.len()));
             }
             clauses.push(format!("state IN ({})", ph.join(",")));
-            if !query.states.iter().any(|st| is_settled(st)) {
-                clauses.push(UNSETTLED.to_owned());
-            }
+            // Implied by the states, so it changes no count of `finding_counts` either.
+            clauses.extend(alert_index_term(query.states.iter().map(String::as_str)).map(str::to_owned));
         }
         for (col, val) in [
             ("rule", &query.rule),
@@ -2104,11 +2104,9 @@ impl StoreImpl {
             // A pair of an unsettled state walks the alert index, whose condition the query
             // must state in so many words for SQLite to use it; a settled one (most findings of
             // the pair's unit) walks the unit's findings in due order and skips the others.
-            let indexed = if is_settled(state) {
-                String::new()
-            } else {
-                format!(" AND {UNSETTLED}")
-            };
+            let indexed = alert_index_term(std::iter::once(state.as_str()))
+                .map(|term| format!(" AND {term}"))
+                .unwrap_or_default();
             for (cond, order) in [
                 ("due_us IS NOT NULL", "due_us, unit, case_id, rule, subject, ref"),
                 ("due_us IS NULL", "unit, case_id, rule, subject, ref"),
