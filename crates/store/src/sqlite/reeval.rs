@@ -17,14 +17,18 @@ use std::sync::{Arc, Mutex};
 use rusqlite::OpenFlags;
 
 use super::{
-    REEVALUATE_CHUNK, ReevalContext, ReevalHead, ReevalInput, ReevalOutput, ReevaluateReport,
-    SqliteStore, StoreError, begin_write, corrupt, reevaluate_history, reevaluate_one,
+    ReevalContext, ReevalHead, ReevalInput, ReevalOutput, ReevaluateReport, SqliteStore,
+    StoreError, begin_write, corrupt, reevaluate_history, reevaluate_one,
 };
 use casewatch_core::time::to_micros;
 use jiff::Timestamp;
 
 /// Chunks evaluated but not yet written that the readers may hold before they wait.
 const CHUNKS_AHEAD: usize = 4;
+
+/// Row ids per range. A range is about 10 ms of one thread's work: the last ranges of a pass
+/// leave one core idle while the other finishes its own, so they are kept short.
+const RANGE_ROWS: i64 = 500;
 
 /// The highest row id of `cases` when the pass starts: the ranges end there.
 const LAST_ROWID_SQL: &str = "SELECT COALESCE(MAX(rowid), 0) FROM cases";
@@ -268,7 +272,7 @@ fn next_range(ranges: &Mutex<Ranges>) -> Result<Option<(i64, i64, i64)>, StoreEr
         return Ok(None);
     }
     let from = g.next;
-    let to = from.saturating_add(REEVALUATE_CHUNK as i64);
+    let to = from.saturating_add(RANGE_ROWS);
     g.next = to;
     Ok(Some((from, to, g.schema)))
 }
