@@ -136,6 +136,35 @@ pub(crate) fn of_findings(
     })
 }
 
+/// The digest of what an evaluation writes in one finding row and the timer never changes: kind,
+/// instants, unit, officer and explanation (the key is the row's identity; state, next
+/// transition and unit path are compared as columns, since the timer and unit registration
+/// change them in place). Stored in `findings.digest`, so that a writer compares a new finding
+/// with the stored one without reading the explanation back.
+pub(crate) fn of_row(row: &crate::FindingRow) -> i64 {
+    fn put_opt_us(h: &mut Vec<u8>, t: Option<i64>) {
+        match t {
+            None => h.extend_from_slice(&[0]),
+            Some(t) => {
+                h.extend_from_slice(&[1]);
+                h.extend_from_slice(&t.to_le_bytes());
+            }
+        }
+    }
+    ROW_BUF.with_borrow_mut(|h| {
+        h.clear();
+        put_str(h, &row.kind);
+        put_opt_us(h, row.started_us);
+        put_opt_us(h, row.due_us);
+        put_opt_us(h, row.warn_us);
+        put_opt_us(h, row.stopped_us);
+        put_opt_str(h, row.unit.as_deref());
+        put_opt_str(h, row.officer.as_deref());
+        put_str(h, &row.explain);
+        i64::from_le_bytes(first_eight(Sha256::digest(&*h).into()))
+    })
+}
+
 /// The first 8 bytes of a SHA-256.
 fn first_eight(sha: [u8; 32]) -> [u8; 8] {
     let mut first = [0u8; 8];
@@ -148,4 +177,6 @@ fn first_eight(sha: [u8; 32]) -> [u8; 8] {
 thread_local! {
     /// The bytes of the digest in the making, kept by each thread between cases.
     static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+    /// The bytes of a row's digest in the making ([`of_row`]).
+    static ROW_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
 }

@@ -176,6 +176,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "alert_index_without_settled",
         sql: include_str!("../migrations/postgres/0009_alert_index_without_settled.sql"),
     },
+    Migration {
+        version: 10,
+        name: "finding_digest",
+        sql: include_str!("../migrations/postgres/0010_finding_digest.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs

@@ -93,6 +93,41 @@ fn the_alert_index_condition_is_the_same_everywhere() {
 /// A finding's primary key: case, rule, subject (`""` for none), reference.
 type FindingKey = (String, String, String, String);
 
+/// A stored finding as a writer compares it with a new one ([`StoreImpl::stored_findings`]).
+struct StoredFinding {
+    state: String,
+    next_at_us: Option<i64>,
+    unit: Option<String>,
+    path: Option<String>,
+    /// `None` for rows written before findings had digests: they compare as different.
+    digest: Option<i64>,
+}
+
+/// A row of `finding_history` to write: a finding's key, the state it entered and when.
+struct HistoryEntry {
+    case_id: String,
+    rule: String,
+    /// `""` for a case-level finding, as in the key columns.
+    subject: String,
+    reference: String,
+    state: String,
+    at_us: i64,
+}
+
+impl HistoryEntry {
+    /// The entry of `row`'s state at `at_us`.
+    fn of(row: &FindingRow, at_us: i64) -> Self {
+        Self {
+            case_id: row.case_id.clone(),
+            rule: row.rule.clone(),
+            subject: row.subject.clone().unwrap_or_default(),
+            reference: row.reference.clone(),
+            state: row.state.clone(),
+            at_us,
+        }
+    }
+}
+
 /// The columns of a finding row, in the order [`finding_row`] reads them.
 const FINDING_COLUMNS: &str = "case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, next_at_us, unit, officer, explain, updated_at_us";
 
@@ -802,36 +837,40 @@ impl StoreImpl {
         Self::write_findings_against(tx, cases, existing, paths, now_us, cause).await
     }
 
-    /// The stored findings of the given cases, each with its unit path.
+    /// What a writer needs of the stored findings of the given cases to compare them with new
+    /// ones: key, state, next transition, unit, unit path and digest (`digest::of_row`), not
+    /// the explanation (reading whole rows was a quarter of the live writer's time).
     async fn stored_findings(
         tx: &mut Transaction<'_, Db>,
         ids: &[String],
-    ) -> Result<HashMap<FindingKey, (FindingRow, Option<String>)>, StoreError> {
-        let mut existing: HashMap<FindingKey, (FindingRow, Option<String>)> = HashMap::new();
+    ) -> Result<HashMap<FindingKey, StoredFinding>, StoreError> {
+        let mut existing: HashMap<FindingKey, StoredFinding> = HashMap::new();
         if ids.is_empty() {
             return Ok(existing);
         }
         let sql = format!(
-            "SELECT {FINDING_COLUMNS}, unit_path FROM findings WHERE case_id IN ({})",
+            "SELECT case_id, rule, subject, ref, state, next_at_us, unit, unit_path, digest FROM findings WHERE case_id IN ({})",
             placeholders(1, ids.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for id in ids {
             q = q.bind(id.clone());
         }
-        // Each stored finding with its unit path (column 15, after the finding's own columns).
         for row in q.fetch_all(&mut **tx).await? {
-            let f = finding_row(&row)?;
-            let path: Option<String> = row.try_get(15)?;
-            existing.insert(
-                (
-                    f.case_id.clone(),
-                    f.rule.clone(),
-                    f.subject.clone().unwrap_or_default(),
-                    f.reference.clone(),
-                ),
-                (f, path),
+            let key: FindingKey = (
+                row.try_get(0)?,
+                row.try_get(1)?,
+                row.try_get(2)?,
+                row.try_get(3)?,
             );
+            let stored = StoredFinding {
+                state: row.try_get(4)?,
+                next_at_us: row.try_get(5)?,
+                unit: row.try_get(6)?,
+                path: row.try_get(7)?,
+                digest: row.try_get(8)?,
+            };
+            existing.insert(key, stored);
         }
         Ok(existing)
     }
@@ -841,7 +880,7 @@ impl StoreImpl {
     async fn write_findings_against(
         tx: &mut Transaction<'_, Db>,
         cases: &[(String, Option<String>, Vec<Finding>)],
-        mut existing: HashMap<FindingKey, (FindingRow, Option<String>)>,
+        mut existing: HashMap<FindingKey, StoredFinding>,
         paths: &HashMap<String, String>,
         now_us: i64,
         cause: &str,
@@ -849,8 +888,8 @@ impl StoreImpl {
         if cases.is_empty() {
             return Ok(0);
         }
-        let mut upserts: Vec<(FindingRow, Option<String>)> = Vec::new();
-        let mut history: Vec<(FindingRow, i64)> = Vec::new();
+        let mut upserts: Vec<(FindingRow, Option<String>, i64)> = Vec::new();
+        let mut history: Vec<HistoryEntry> = Vec::new();
         let mut counts = CountDelta::default();
         for (case_id, unit, findings) in cases {
             for f in findings {
@@ -884,31 +923,31 @@ impl StoreImpl {
                     row.reference.clone(),
                 );
                 let path = row.unit.as_ref().and_then(|u| paths.get(u)).cloned();
+                let digest = crate::digest::of_row(&row);
                 match existing.remove(&key) {
-                    Some((old, old_path)) => {
-                        let same = FindingRow {
-                            updated_at_us: old.updated_at_us,
-                            ..row.clone()
-                        } == old
-                            && old_path == path;
+                    Some(old) => {
+                        let same = old.digest == Some(digest)
+                            && old.state == row.state
+                            && old.next_at_us == row.next_at_us
+                            && old.path == path;
                         if !same {
                             if old.state != row.state {
-                                history.push((row.clone(), now_us));
+                                history.push(HistoryEntry::of(&row, now_us));
                             }
-                            if (&old.unit, &old.state, &old_path) != (&row.unit, &row.state, &path) {
-                                let (u, p) = (old.unit.as_deref(), old_path.as_deref());
-                                counts.add(u, &old.rule, &old.state, p, -1);
+                            if (&old.unit, &old.state, &old.path) != (&row.unit, &row.state, &path) {
+                                let (u, p) = (old.unit.as_deref(), old.path.as_deref());
+                                counts.add(u, &row.rule, &old.state, p, -1);
                                 let (u, p) = (row.unit.as_deref(), path.as_deref());
                                 counts.add(u, &row.rule, &row.state, p, 1);
                             }
-                            upserts.push((row, path));
+                            upserts.push((row, path, digest));
                         }
                     }
                     None => {
-                        history.push((row.clone(), now_us));
+                        history.push(HistoryEntry::of(&row, now_us));
                         let (u, p) = (row.unit.as_deref(), path.as_deref());
                         counts.add(u, &row.rule, &row.state, p, 1);
-                        upserts.push((row, path));
+                        upserts.push((row, path, digest));
                     }
                 }
             }
@@ -916,15 +955,15 @@ impl StoreImpl {
         let changed = upserts.len() as u64 + existing.len() as u64;
         for chunk in upserts.chunks(INSERT_CHUNK / 2) {
             let sql = format!(
-                "INSERT INTO findings ({FINDING_COLUMNS}, unit_path) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
+                "INSERT INTO findings ({FINDING_COLUMNS}, unit_path, digest) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
                  kind = excluded.kind, state = excluded.state, started_us = excluded.started_us, due_us = excluded.due_us, \
                  warn_us = excluded.warn_us, stopped_us = excluded.stopped_us, next_at_us = excluded.next_at_us, \
                  unit = excluded.unit, officer = excluded.officer, explain = excluded.explain, updated_at_us = excluded.updated_at_us, \
-                 unit_path = excluded.unit_path",
-                row_placeholders(chunk.len(), 16)
+                 unit_path = excluded.unit_path, digest = excluded.digest",
+                row_placeholders(chunk.len(), 17)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (r, path) in chunk {
+            for (r, path, digest) in chunk {
                 q = q
                     .bind(r.case_id.clone())
                     .bind(r.rule.clone())
@@ -941,27 +980,29 @@ impl StoreImpl {
                     .bind(r.officer.clone())
                     .bind(r.explain.clone())
                     .bind(r.updated_at_us)
-                    .bind(path.clone());
+                    .bind(path.clone())
+                    .bind(*digest);
             }
             q.execute(&mut **tx).await?;
         }
-        for (old, old_path) in existing.values() {
-            let (u, p) = (old.unit.as_deref(), old_path.as_deref());
-            counts.add(u, &old.rule, &old.state, p, -1);
+        for ((case_id, rule, subject, reference), old) in existing {
+            let (u, p) = (old.unit.as_deref(), old.path.as_deref());
+            counts.add(u, &rule, &old.state, p, -1);
             sqlx::query("DELETE FROM findings WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4")
-                .bind(old.case_id.clone())
-                .bind(old.rule.clone())
-                .bind(old.subject.clone().unwrap_or_default())
-                .bind(old.reference.clone())
+                .bind(case_id.clone())
+                .bind(rule.clone())
+                .bind(subject.clone())
+                .bind(reference.clone())
                 .execute(&mut **tx)
                 .await?;
-            history.push((
-                FindingRow {
-                    state: "removed".into(),
-                    ..old.clone()
-                },
-                now_us,
-            ));
+            history.push(HistoryEntry {
+                case_id,
+                rule,
+                subject,
+                reference,
+                state: "removed".into(),
+                at_us: now_us,
+            });
         }
         Self::write_history(tx, &history, now_us, cause).await?;
         counts.apply(tx).await?;
@@ -970,7 +1011,7 @@ impl StoreImpl {
 
     async fn write_history(
         tx: &mut Transaction<'_, Db>,
-        rows: &[(FindingRow, i64)],
+        rows: &[HistoryEntry],
         now_us: i64,
         cause: &str,
     ) -> Result<(), StoreError> {
@@ -980,14 +1021,14 @@ impl StoreImpl {
                 row_placeholders(chunk.len(), 8)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
-            for (r, at) in chunk {
+            for h in chunk {
                 q = q
-                    .bind(r.case_id.clone())
-                    .bind(r.rule.clone())
-                    .bind(r.subject.clone().unwrap_or_default())
-                    .bind(r.reference.clone())
-                    .bind(r.state.clone())
-                    .bind(*at)
+                    .bind(h.case_id.clone())
+                    .bind(h.rule.clone())
+                    .bind(h.subject.clone())
+                    .bind(h.reference.clone())
+                    .bind(h.state.clone())
+                    .bind(h.at_us)
                     .bind(now_us)
                     .bind(cause.to_owned());
             }

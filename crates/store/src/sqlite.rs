@@ -207,6 +207,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "alert_index_without_settled",
         sql: include_str!("../migrations/sqlite/0009_alert_index_without_settled.sql"),
     },
+    Migration {
+        version: 10,
+        name: "finding_digest",
+        sql: include_str!("../migrations/sqlite/0010_finding_digest.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through

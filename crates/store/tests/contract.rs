@@ -1016,6 +1016,60 @@ mod supervision {
         }
     }
 
+    /// One number read behind the store's back.
+    async fn scalar(db: &TestDb, sql: String) -> i64 {
+        let sql = sqlx::AssertSqlSafe(sql);
+        if db.label == "sqlite" {
+            let pool = sqlx::SqlitePool::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+        } else {
+            let pool = sqlx::PgPool::connect(&db.url).await.unwrap();
+            sqlx::query_scalar(sql).fetch_one(&pool).await.unwrap()
+        }
+    }
+
+    /// A writer compares new findings with the stored ones by their digest (`findings.digest`)
+    /// instead of reading the explanations back. Rows stored before findings had digests compare
+    /// as different once: the next write of their case gives them one, with no history row
+    /// (their state did not change); after that, a write that changes nothing leaves every row
+    /// as it was.
+    #[tokio::test]
+    async fn findings_are_compared_by_digest_and_old_rows_get_one_once() {
+        for db in each_backend().await {
+            let at = |s: &str| -> Timestamp { t(&format!("2026-03-02T{s}:00+08:00")) };
+            db.store.append(&detained(), at("12:00")).await.unwrap();
+            let history = "SELECT COUNT(*) FROM finding_history WHERE case_id = 'D'".to_owned();
+            let without = "SELECT COUNT(*) FROM findings WHERE digest IS NULL".to_owned();
+            let rows = scalar(&db, "SELECT COUNT(*) FROM findings".into()).await;
+            let entries = scalar(&db, history.clone()).await;
+            assert!(rows >= 3, "{}: {rows} findings", db.label);
+            assert_eq!(scalar(&db, without.clone()).await, 0, "{}", db.label);
+
+            execute(&db, "UPDATE findings SET digest = NULL").await;
+            db.store.replay(at("12:10"), &|_| {}).await.unwrap();
+            assert_eq!(scalar(&db, without.clone()).await, 0, "{}", db.label);
+            assert_eq!(scalar(&db, history.clone()).await, entries, "{}", db.label);
+            let written_at = casewatch_core::time::to_micros(at("12:10"));
+            let at_replay =
+                format!("SELECT COUNT(*) FROM findings WHERE updated_at_us = {written_at}");
+            assert_eq!(
+                scalar(&db, at_replay.clone()).await,
+                rows,
+                "{}: rewritten once",
+                db.label
+            );
+
+            db.store.replay(at("12:20"), &|_| {}).await.unwrap();
+            assert_eq!(
+                scalar(&db, at_replay).await,
+                rows,
+                "{}: left as they were",
+                db.label
+            );
+            assert_eq!(scalar(&db, history).await, entries, "{}", db.label);
+        }
+    }
+
     /// A damaged binary history is reported as corruption naming the case, not a panic, and
     /// `replay` rebuilds it from the log.
     #[tokio::test]
