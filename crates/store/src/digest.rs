@@ -78,11 +78,15 @@ fn put_opt_str(h: &mut Vec<u8>, s: Option<&str>) {
 }
 
 fn put_opt_time(h: &mut Vec<u8>, t: Option<jiff::Timestamp>) {
+    put_opt_us(h, t.map(|t| t.as_microsecond()));
+}
+
+fn put_opt_us(h: &mut Vec<u8>, t: Option<i64>) {
     match t {
         None => h.extend_from_slice(&[0]),
         Some(t) => {
             h.extend_from_slice(&[1]);
-            h.extend_from_slice(&t.as_microsecond().to_le_bytes());
+            h.extend_from_slice(&t.to_le_bytes());
         }
     }
 }
@@ -142,15 +146,6 @@ pub(crate) fn of_findings(
 /// change them in place). Stored in `findings.digest`, so that a writer compares a new finding
 /// with the stored one without reading the explanation back.
 pub(crate) fn of_row(row: &crate::FindingRow) -> i64 {
-    fn put_opt_us(h: &mut Vec<u8>, t: Option<i64>) {
-        match t {
-            None => h.extend_from_slice(&[0]),
-            Some(t) => {
-                h.extend_from_slice(&[1]);
-                h.extend_from_slice(&t.to_le_bytes());
-            }
-        }
-    }
     ROW_BUF.with_borrow_mut(|h| {
         h.clear();
         put_str(h, &row.kind);
