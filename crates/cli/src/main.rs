@@ -262,7 +262,16 @@ async fn run(cli: Cli) -> anyhow::Result<ExitCode> {
         Command::Rules {
             command: RulesCommand::Test { dir },
         } => return Ok(rules_cmd::test(dir)),
-        Command::Bench(args) => return bench::run(args.clone(), cli.rules.as_deref()).await,
+        Command::Bench(args) => {
+            // The benchmark stores a history of its own: measuring in the named database would
+            // mix it with what is there, so the option is refused rather than ignored.
+            anyhow::ensure!(
+                cli.database.is_none(),
+                "bench 不使用 --database：它在新建的 SQLite 文件中生成并测量自己的历史数据\
+                 （文件位置见 --dir），指定 --postgres 时另在该数据库新建的 schema 中测量，结束后删除"
+            );
+            return bench::run(args.clone(), cli.rules.as_deref()).await;
+        }
         _ => {}
     }
     let (listen, body_limit) = match &cli.command {

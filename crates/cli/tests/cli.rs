@@ -686,10 +686,14 @@ fn units_users_tokens_and_the_audit_trail_from_the_command_line() {
 fn bench_at_a_tiny_size_writes_the_six_numbers() {
     let dir = Dir::new();
     let json = dir.path("bench.json");
+    let scratch = dir.path("scratch");
+    std::fs::create_dir(&scratch).unwrap();
     let out = dir.run(&[
         "bench",
         "--cases",
         "2000",
+        "--dir",
+        scratch.to_str().unwrap(),
         "--json",
         json.to_str().unwrap(),
         "--latency-secs",
@@ -721,6 +725,21 @@ fn bench_at_a_tiny_size_writes_the_six_numbers() {
         assert!(x.is_finite(), "{key} = {x}");
     }
     assert!(v["details"]["sqlite"]["rows"].as_array().unwrap().len() >= 6);
+    // The database was made in `--dir` and deleted afterwards.
+    assert_eq!(std::fs::read_dir(&scratch).unwrap().count(), 0);
+}
+
+/// `bench` stores a history of its own, so a database named with `--database` is refused with a
+/// message saying where it measures instead, not silently ignored.
+#[test]
+fn bench_refuses_a_database_it_would_not_use() {
+    let dir = Dir::new();
+    let db = format!("sqlite://{}", dir.path("mine.db").display());
+    let out = dir.run(&["--database", &db, "bench", "--cases", "10"]);
+    assert!(!out.status.success());
+    let err = text(&out.stderr);
+    assert!(err.contains("--database") && err.contains("--dir"), "{err}");
+    assert!(!dir.path("mine.db").exists());
 }
 
 /// The benchmark on PostgreSQL alone (`--postgres-only`), when a test database is configured:
