@@ -78,3 +78,54 @@ fn the_embedded_pack_carries_its_scenarios_and_they_pass() {
         .collect();
     assert!(failures.is_empty(), "{}", failures.join("\n"));
 }
+
+/// `evaluate_brief` gives the findings of `evaluate`, without explanations and in no particular
+/// order, for every case of every scenario, at instants before, during and long after each
+/// case's events.
+#[test]
+fn brief_evaluation_gives_the_same_findings_unsorted_and_unexplained() {
+    let pack = Pack::load(&root().join("rules/standard")).unwrap_or_else(|e| panic!("{e}"));
+    let cal = Calendar::standard();
+    let mut scenarios = scenario::find(&root().join("scenarios"));
+    scenarios.extend(scenario::find(&root().join("rules/standard/scenarios")));
+    assert!(scenarios.len() > 50, "{} scenarios", scenarios.len());
+    let key = |f: &casewatch_engine::Finding| {
+        (
+            f.subject.clone(),
+            f.rule.clone(),
+            f.started,
+            f.reference.clone(),
+        )
+    };
+    let mut compared = 0;
+    for sc in &scenarios {
+        let text = std::fs::read_to_string(&sc.events).unwrap();
+        let events = scenario::parse_events(&text).unwrap_or_else(|e| panic!("{e:?}"));
+        let mut by_case: std::collections::BTreeMap<&str, Vec<casewatch_core::Event>> =
+            std::collections::BTreeMap::new();
+        for e in &events {
+            by_case.entry(e.case.as_str()).or_default().push(e.clone());
+        }
+        for evs in by_case.values() {
+            let (Some(first), Some(last)) = (
+                evs.iter().map(|e| e.at).min(),
+                evs.iter().map(|e| e.at).max(),
+            ) else {
+                continue;
+            };
+            let day = jiff::SignedDuration::from_hours(24);
+            for now in [first, last, last + day, last + day * 40, last + day * 800] {
+                let mut full = casewatch_engine::evaluate(&pack, &cal, evs, now);
+                for f in &mut full {
+                    f.explain.clear();
+                }
+                let mut brief = casewatch_engine::evaluate_brief(&pack, &cal, evs, now);
+                brief.sort_by_key(key);
+                full.sort_by_key(key);
+                assert_eq!(brief, full, "{} at {now}", sc.events.display());
+                compared += 1;
+            }
+        }
+    }
+    assert!(compared > 250, "{compared} evaluations compared");
+}

@@ -5,15 +5,16 @@
 //! write instant, plus the fingerprint of each finding's rule and of the holiday calendar (the two
 //! inputs of the explanation that are not findings' columns) and the number of the case's events
 //! already in effect. Equal digests therefore mean equal rows, explanations included: the
-//! explanation is a function of the rule, the calendar, the events and the state. Findings come
-//! from the evaluator in a fixed order, so the digest is order-sensitive and cheap.
+//! explanation is a function of the rule, the calendar, the events and the state.
 //!
 //! Per finding, the rule enters as the first 8 bytes of its fingerprint (which covers the rule's
 //! id), and the unit and its path only when the case has no unit of its own (otherwise they are
-//! the case's, which enter once): about 130 bytes per finding instead of 220, the SHA-256 being a
-//! tenth of re-evaluation's CPU (`docs/performance-notes.md`, eleventh round). Changing what
-//! the digest covers makes every stored digest stale once, which costs the next re-evaluation a
-//! row-by-row comparison of every case, never a wrong row.
+//! the case's, which enter once; `docs/performance-notes.md`, eleventh round). Each finding is
+//! hashed on its own (foldhash) and the hashes are summed, so the digest does not depend on the
+//! findings' order and the evaluator does not sort them for it (sixteenth round). Changing what
+//! the digest covers, or how, makes every stored case digest stale once, which costs the next
+//! re-evaluation a row-by-row comparison of every case (rows compare by their own digest,
+//! [`of_row`], and are rewritten only if that changed too), never a wrong row.
 //!
 //! Whoever writes a case's findings through `write_findings` stores the digest of what it wrote.
 //! The timer pass and unit registration change single columns (state, unit path) without touching
@@ -21,6 +22,7 @@
 //! compares row by row, so a stale digest costs time, never correctness.
 
 use std::collections::HashMap;
+use std::hash::{BuildHasher, Hasher};
 use std::sync::Arc;
 
 use casewatch_core::fasthash::FastMap;
@@ -77,10 +79,6 @@ fn put_opt_str(h: &mut Vec<u8>, s: Option<&str>) {
     }
 }
 
-fn put_opt_time(h: &mut Vec<u8>, t: Option<jiff::Timestamp>) {
-    put_opt_us(h, t.map(|t| t.as_microsecond()));
-}
-
 fn put_opt_us(h: &mut Vec<u8>, t: Option<i64>) {
     match t {
         None => h.extend_from_slice(&[0]),
@@ -91,9 +89,12 @@ fn put_opt_us(h: &mut Vec<u8>, t: Option<i64>) {
     }
 }
 
-/// The digest of a case's `findings` as `write_findings` stores them: `case_unit` (the ledger's
-/// unit) takes precedence over a finding's own, and `paths` gives each unit's path. `in_effect`
-/// is the number of the case's events dated at or before the evaluation instant.
+/// The digest of a case's `findings` as `write_findings` stores them, in any order: `case_unit`
+/// (the ledger's unit) takes precedence over a finding's own, and `paths` gives each unit's path.
+/// `in_effect` is the number of the case's events dated at or before the evaluation instant.
+///
+/// Each finding is hashed on its own and the hashes are added (mod 2⁶⁴) to the hash of the
+/// case's part, so that the evaluator need not sort its findings first (`evaluate_brief`).
 pub(crate) fn of_findings(
     fp: &Fingerprints,
     findings: &[Finding],
@@ -101,43 +102,75 @@ pub(crate) fn of_findings(
     paths: &HashMap<String, String>,
     in_effect: usize,
 ) -> i64 {
-    // The bytes are gathered first, in a buffer each thread keeps, and hashed once: one SHA-256
-    // call per case instead of a dozen small updates per finding.
-    BUF.with_borrow_mut(|buf| {
-        buf.clear();
-        let h = &mut *buf;
-        h.extend_from_slice(&fp.calendar);
-        h.extend_from_slice(&(in_effect as u64).to_le_bytes());
-        h.extend_from_slice(&(findings.len() as u64).to_le_bytes());
-        let case_path = case_unit.and_then(|u| paths.get(u)).map(String::as_str);
-        put_opt_str(h, case_unit);
-        put_opt_str(h, case_path);
-        for f in findings {
-            match fp.rules.get(&*f.rule) {
-                Some(r) => h.extend_from_slice(r),
-                None => {
-                    h.extend_from_slice(&[0u8; 8]);
-                    put_str(h, &f.rule);
-                }
+    let case_path = case_unit.and_then(|u| paths.get(u)).map(String::as_str);
+    let mut h = hasher();
+    h.write(&fp.calendar);
+    h.write_u64(in_effect as u64);
+    h.write_u64(findings.len() as u64);
+    hash_opt_str(&mut h, case_unit);
+    hash_opt_str(&mut h, case_path);
+    let mut sum = h.finish();
+    for f in findings {
+        let mut h = hasher();
+        match fp.rules.get(&*f.rule) {
+            Some(r) => h.write(r),
+            None => {
+                h.write(&[0u8; 8]);
+                hash_str(&mut h, &f.rule);
             }
-            put_opt_str(h, f.subject.as_deref());
-            put_str(h, &f.reference);
-            h.extend_from_slice(&[u8::from(f.started.is_some())]);
-            put_str(h, f.state.as_str());
-            put_opt_time(h, f.started);
-            put_opt_time(h, f.due);
-            put_opt_time(h, f.warn_at);
-            put_opt_time(h, f.stopped);
-            put_opt_time(h, f.next_transition);
-            if case_unit.is_none() {
-                let unit = f.unit.as_deref();
-                put_opt_str(h, unit);
-                put_opt_str(h, unit.and_then(|u| paths.get(u)).map(String::as_str));
-            }
-            put_opt_str(h, f.officer.as_deref());
         }
-        i64::from_le_bytes(first_eight(Sha256::digest(&*buf).into()))
-    })
+        hash_opt_str(&mut h, f.subject.as_deref());
+        hash_str(&mut h, &f.reference);
+        h.write_u8(u8::from(f.started.is_some()));
+        hash_str(&mut h, f.state.as_str());
+        for t in [f.started, f.due, f.warn_at, f.stopped, f.next_transition] {
+            hash_opt_us(&mut h, t.map(jiff::Timestamp::as_microsecond));
+        }
+        if case_unit.is_none() {
+            let unit = f.unit.as_deref();
+            hash_opt_str(&mut h, unit);
+            hash_opt_str(&mut h, unit.and_then(|u| paths.get(u)).map(String::as_str));
+        }
+        hash_opt_str(&mut h, f.officer.as_deref());
+        sum = sum.wrapping_add(h.finish());
+    }
+    i64::from_ne_bytes(sum.to_ne_bytes())
+}
+
+/// A hasher for [`of_findings`]: foldhash's quality variant with a fixed seed. These digests
+/// detect change and protect nothing against a forger (the event log's SHA-256 chain does that);
+/// two different sets of findings share one with a probability of about 2⁻⁶⁴. foldhash does not
+/// promise the same values across its versions: an upgrade that changes them makes the stored
+/// case digests stale once (see the module's head).
+fn hasher() -> impl Hasher {
+    /// Any fixed value: the digests must not change between runs of one binary.
+    const SEED: u64 = 0x6361_7365_7761_7463;
+    foldhash::quality::FixedState::with_seed(SEED).build_hasher()
+}
+
+fn hash_str(h: &mut impl Hasher, s: &str) {
+    h.write_u64(s.len() as u64);
+    h.write(s.as_bytes());
+}
+
+fn hash_opt_str(h: &mut impl Hasher, s: Option<&str>) {
+    match s {
+        None => h.write_u8(0),
+        Some(s) => {
+            h.write_u8(1);
+            hash_str(h, s);
+        }
+    }
+}
+
+fn hash_opt_us(h: &mut impl Hasher, t: Option<i64>) {
+    match t {
+        None => h.write_u8(0),
+        Some(t) => {
+            h.write_u8(1);
+            h.write_i64(t);
+        }
+    }
 }
 
 /// The digest of what an evaluation writes in one finding row and the timer never changes: kind,
@@ -170,8 +203,92 @@ fn first_eight(sha: [u8; 32]) -> [u8; 8] {
 }
 
 thread_local! {
-    /// The bytes of the digest in the making, kept by each thread between cases.
-    static BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
     /// The bytes of a row's digest in the making ([`of_row`]).
     static ROW_BUF: std::cell::RefCell<Vec<u8>> = const { std::cell::RefCell::new(Vec::new()) };
+}
+
+#[cfg(test)]
+mod tests {
+    use casewatch_engine::finding::State;
+    use jiff::Timestamp;
+
+    use super::*;
+
+    fn finding(rule: &str, reference: &str, state: State, due_s: i64) -> Finding {
+        let t = |s: i64| Timestamp::from_second(s).ok();
+        Finding {
+            rule: Arc::from(rule),
+            case: Arc::from("C-1"),
+            subject: Some(Arc::from("P1")),
+            reference: Arc::from(reference),
+            state,
+            started: t(1_000),
+            due: t(due_s),
+            warn_at: t(due_s - 100),
+            stopped: None,
+            explain: String::new(),
+            unit: Some(Arc::from("U-1")),
+            officer: Some(Arc::from("O-1")),
+            next_transition: t(due_s - 100),
+        }
+    }
+
+    /// The digest depends on the findings and not on their order; it moves with any column
+    /// the case's rows are written with.
+    #[test]
+    fn a_case_digest_ignores_order_and_sees_every_column() {
+        let pack = crate::testing::standard_pack().expect("standard pack");
+        let cal = casewatch_engine::time::Calendar::standard();
+        let fp = Fingerprints::new(&pack, &cal);
+        let rule = pack
+            .rules
+            .first()
+            .map(|r| r.id.to_string())
+            .expect("a rule");
+        let paths: HashMap<String, String> = [("U-1".to_owned(), "/U-0/U-1/".to_owned())].into();
+        let fs = vec![
+            finding(&rule, "E-1", State::Running, 90_000),
+            finding(&rule, "E-2", State::Warning, 80_000),
+            finding("other", "E-3", State::Met, 70_000),
+        ];
+        let d =
+            |fs: &[Finding], unit: Option<&str>, n: usize| of_findings(&fp, fs, unit, &paths, n);
+        let base = d(&fs, None, 7);
+        let mut reversed = fs.clone();
+        reversed.reverse();
+        assert_eq!(d(&reversed, None, 7), base);
+
+        let mut changed: Vec<Vec<Finding>> = Vec::new();
+        for i in 0..8 {
+            let mut v = fs.clone();
+            if let Some(f) = v.get_mut(1) {
+                match i {
+                    0 => f.state = State::Overdue,
+                    1 => f.due = Timestamp::from_second(80_001).ok(),
+                    2 => f.warn_at = None,
+                    3 => f.stopped = Timestamp::from_second(5_000).ok(),
+                    4 => f.next_transition = None,
+                    5 => f.officer = Some(Arc::from("O-2")),
+                    6 => f.unit = Some(Arc::from("U-2")),
+                    _ => f.subject = None,
+                }
+            }
+            changed.push(v);
+        }
+        let mut seen = vec![base];
+        for v in &changed {
+            let x = d(v, None, 7);
+            assert!(!seen.contains(&x), "{v:?}");
+            seen.push(x);
+        }
+        assert_ne!(d(&fs, None, 8), base, "events in effect");
+        assert_ne!(d(&fs, Some("U-1"), 7), base, "the case's unit");
+        assert_ne!(d(&fs[..2], None, 7), base, "a finding fewer");
+        // Moving a column's value from one finding to another changes the digest.
+        let mut swapped = fs.clone();
+        if let [a, b, ..] = swapped.as_mut_slice() {
+            std::mem::swap(&mut a.due, &mut b.due);
+        }
+        assert_ne!(d(&swapped, None, 7), base);
+    }
 }
