@@ -238,7 +238,7 @@ mod tests {
     #[test]
     fn a_case_digest_ignores_order_and_sees_every_column() {
         let pack = crate::testing::standard_pack().expect("standard pack");
-        let cal = casewatch_engine::time::Calendar::standard();
+        let cal = Calendar::standard();
         let fp = Fingerprints::new(&pack, &cal);
         let rule = pack
             .rules
