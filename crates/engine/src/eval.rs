@@ -135,7 +135,7 @@ struct Walk<'p> {
     findings: Vec<Finding>,
     /// (rule id, scope key) pairs whose first start has been seen, for `first = true` starts.
     first_seen: FastSet<(Arc<str>, Option<Arc<str>>)>,
-    /// Whether to write the explanations (see [`evaluate_brief`]).
+    /// Whether to write the explanations and sort the findings (see [`evaluate_brief`]).
     explain: bool,
 }
 
