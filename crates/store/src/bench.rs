@@ -33,8 +33,8 @@ pub struct RawEventRow {
 }
 
 /// How to generate synthetic open clocks for the due-time index ([`BenchStore::generate_open_clocks`]):
-/// `findings` rows of kind `clock` in state `running` or `warning` with `next_at_us` set, as
-/// ingestion writes them, with realistic columns (rule, unit and its path, officer, an
+/// `findings` rows of kind `clock` stored `open` (running or warning as of the generation
+/// instant `now_us`), as ingestion writes them, with realistic columns (rule, unit and its path, officer, an
 /// explanation as long as real ones).
 ///
 /// Clock `k` of `n`: the first `burst` have their next instant (the warning of a running clock,
@@ -79,8 +79,9 @@ pub trait BenchStore: Send + Sync {
         to: u64,
     ) -> Result<(), StoreError>;
 
-    /// Counts the findings with `next_at_us <= now_us` by reading every row (the due-time index
-    /// is deliberately not used): what a periodic sweep over clocks costs.
+    /// Counts the open clocks with a warning or due instant after the timer's mark and by `now_us`
+    /// by reading every row (the open clocks' indexes are deliberately not used): what a periodic
+    /// sweep over clocks costs.
     async fn count_due_by_scan(&self, now_us: i64) -> Result<u64, StoreError>;
 
     /// Runs one query of the naive sweep and returns how many rows it produced.

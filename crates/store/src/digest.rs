@@ -17,9 +17,12 @@
 //! [`of_row`], and are rewritten only if that changed too), never a wrong row.
 //!
 //! Whoever writes a case's findings through `write_findings` stores the digest of what it wrote.
-//! The timer pass and unit registration change single columns (state, unit path) without touching
-//! the digest; the next evaluation computes the new state or path, sees a different digest and
-//! compares row by row, so a stale digest costs time, never correctness.
+//! A finding enters it with its state as stored (`state.rs`: an open clock as `open`, whatever
+//! time has made of it since, and without its next transition, which follows from its instants),
+//! so a case whose clocks only moved with time keeps its digest. Unit registration changes a
+//! single column (unit path) without touching the digest; the next evaluation computes the new
+//! path, sees a different digest and compares row by row, so a stale digest costs time, never
+//! correctness.
 
 use std::collections::HashMap;
 use std::hash::{BuildHasher, Hasher};
@@ -122,8 +125,8 @@ pub(crate) fn of_findings(
         hash_opt_str(&mut h, f.subject.as_deref());
         hash_str(&mut h, &f.reference);
         h.write_u8(u8::from(f.started.is_some()));
-        hash_str(&mut h, f.state.as_str());
-        for t in [f.started, f.due, f.warn_at, f.stopped, f.next_transition] {
+        hash_str(&mut h, crate::state::stored_state(f));
+        for t in [f.started, f.due, f.warn_at, f.stopped] {
             hash_opt_us(&mut h, t.map(jiff::Timestamp::as_microsecond));
         }
         if case_unit.is_none() {
@@ -234,7 +237,7 @@ mod tests {
     }
 
     /// The digest depends on the findings and not on their order; it moves with any column
-    /// the case's rows are written with.
+    /// the case's rows are written with, and not with time's moves of an open clock.
     #[test]
     fn a_case_digest_ignores_order_and_sees_every_column() {
         let pack = crate::testing::standard_pack().expect("standard pack");
@@ -263,11 +266,15 @@ mod tests {
             let mut v = fs.clone();
             if let Some(f) = v.get_mut(1) {
                 match i {
-                    0 => f.state = State::Overdue,
+                    0 => f.state = State::Met,
                     1 => f.due = Timestamp::from_second(80_001).ok(),
                     2 => f.warn_at = None,
                     3 => f.stopped = Timestamp::from_second(5_000).ok(),
-                    4 => f.next_transition = None,
+                    4 => {
+                        // Paused: time no longer moves it.
+                        f.state = State::Running;
+                        f.next_transition = None;
+                    }
                     5 => f.officer = Some(Arc::from("O-2")),
                     6 => f.unit = Some(Arc::from("U-2")),
                     _ => f.subject = None,
@@ -275,6 +282,14 @@ mod tests {
             }
             changed.push(v);
         }
+        // A clock that only moved with time keeps the digest: its row did not change.
+        let mut later = fs.clone();
+        if let Some(f) = later.get_mut(1) {
+            f.state = State::Overdue;
+            f.next_transition = None;
+        }
+        assert_eq!(d(&later, None, 7), base);
+
         let mut seen = vec![base];
         for v in &changed {
             let x = d(v, None, 7);

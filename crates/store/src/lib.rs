@@ -20,6 +20,7 @@ mod digest;
 mod migrate;
 pub mod postgres;
 pub mod sqlite;
+mod state;
 pub mod testing;
 mod types;
 

@@ -127,9 +127,10 @@ async fn analyze_stale(pool: &Pool<Postgres>) -> Result<(), sqlx::Error> {
 type Db = Postgres;
 type StoreImpl = PgStore;
 const BACKEND: Backend = Backend::Postgres;
-/// The findings table as the timer reads it (PostgreSQL's planner weighs the due-time index
-/// itself).
-const FINDINGS_BY_NEXT: &str = "findings";
+/// The findings table as the timer reads it by warning instant and by due instant (PostgreSQL's
+/// planner finds the indexes itself).
+const FINDINGS_BY_WARN: &str = "findings";
+const FINDINGS_BY_DUE: &str = "findings";
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -181,6 +182,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "finding_digest",
         sql: include_str!("../migrations/postgres/0010_finding_digest.sql"),
     },
+    Migration {
+        version: 11,
+        name: "clock_states_as_of_the_mark",
+        sql: include_str!("../migrations/postgres/0011_clock_states_as_of_the_mark.sql"),
+    },
 ];
 
 /// The advisory lock that makes one writer at a time extend the chain, whichever server it runs
@@ -190,10 +196,6 @@ const WRITE_LOCK_KEY: i64 = 0x43_57_4c_4f_47;
 /// The advisory lock that makes one writer at a time extend the audit chain ("CWAUD" in ASCII).
 /// It is not the event log's lock: an audited read must not wait behind a large import.
 const AUDIT_LOCK_KEY: i64 = 0x43_57_41_55_44;
-
-/// The first of the advisory locks of the timer's partitions ("CWTIM" in ASCII, then one key
-/// per partition).
-const TIMER_LOCK_KEY: i64 = 0x43_57_54_49_4d_00;
 
 /// The SQL dialect of authorization filters ([`casewatch_authz::Scope::sql`]).
 const DIALECT: casewatch_authz::Dialect = casewatch_authz::Dialect::Postgres;
@@ -211,40 +213,6 @@ async fn begin_write(pool: &Pool<Postgres>) -> Result<Transaction<'static, Postg
 async fn begin_write_on(conn: &mut PgConnection) -> Result<Transaction<'_, Postgres>, sqlx::Error> {
     let mut tx = conn.begin().await?;
     take_lock(&mut tx, WRITE_LOCK_KEY).await?;
-    Ok(tx)
-}
-
-/// The timer moves due clocks in this many transactions at once, each over the clocks of the
-/// cases whose hashed id falls in its partition: PostgreSQL writes in parallel, and a burst's
-/// cost is the `UPDATE` of every moved row in every index of `findings` (a new tuple, a non-HOT
-/// update), which one backend does on one core. A power of two.
-const TIMER_PARTITIONS: usize = 2;
-
-/// The condition that picks a timer partition's clocks (appended to a `WHERE`): the cases whose
-/// hashed id has the partition's low bits. A case's clocks are all in one partition.
-fn timer_partition(part: usize) -> String {
-    const _: () = assert!(TIMER_PARTITIONS.is_power_of_two());
-    format!(
-        " AND (hashtext(case_id) & {}) = {part}",
-        TIMER_PARTITIONS - 1
-    )
-}
-
-/// A timer partition's write transaction. It shares the event log's advisory lock with the
-/// other partitions (every other writer takes that lock exclusively, so none of them runs
-/// meanwhile) and takes its partition's own lock exclusively, so that two servers' timers never
-/// move the same clocks at once. The partition's lock is taken first: a transaction never holds
-/// the shared lock while it waits.
-async fn begin_timer_write(
-    pool: &Pool<Postgres>,
-    part: usize,
-) -> Result<Transaction<'static, Postgres>, sqlx::Error> {
-    let mut tx = pool.begin().await?;
-    take_lock(&mut tx, TIMER_LOCK_KEY + part as i64).await?;
-    sqlx::query("SELECT pg_advisory_xact_lock_shared($1)")
-        .bind(WRITE_LOCK_KEY)
-        .execute(&mut *tx)
-        .await?;
     Ok(tx)
 }
 

@@ -65,8 +65,8 @@ fn open_clocks_sql(spec: &crate::bench::ClockSpec, from: u64, to: u64) -> String
            FROM b) \
          INSERT INTO findings (case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, \
              next_at_us, unit, officer, explain, updated_at_us, unit_path) \
-         SELECT {case_id}, r.rule, 'P1', {reference}, 'clock', CASE WHEN x.warning = 1 THEN 'warning' ELSE 'running' END, \
-             x.started, x.due, x.warn, NULL, x.next_at, o.unit, o.officer, \
+         SELECT {case_id}, r.rule, 'P1', {reference}, 'clock', 'open', \
+             x.started, x.due, x.warn, NULL, NULL, o.unit, o.officer, \
              '自' || {started_text} || '起算（开始事件 ' || r.rule || '），期限' || (x.lim / {HOUR_US}) || '小时，按羁押期限计算不因节假日顺延；预警时点为期限的四分之三。', \
              {now}, o.path \
          FROM x JOIN r ON r.i = x.k % {n_rules} JOIN o ON o.i = (x.k * 7919) % {n_officers}",
@@ -120,15 +120,20 @@ impl crate::bench::BenchStore for StoreImpl {
         // The writer mutex and lock, as every write of `findings` takes them.
         let _writer = self.write.lock().await;
         let mut tx = begin_write(&self.pool).await?;
+        // As every writer of `findings` does, the timer's mark first comes to the instant the
+        // clocks are generated as of.
+        Self::advance_mark(&mut tx, spec.now_us).await?;
         sqlx::query(AssertSqlSafe(sql)).execute(&mut *tx).await?;
-        // Counted like every other write of `findings` (the clocks' case ids are this range's).
+        // Counted like every other write of `findings`, in their states as of the mark (the
+        // clocks' case ids are this range's).
         let last = to.max(from + 1) - 1;
-        sqlx::query(
+        sqlx::query(AssertSqlSafe(format!(
             "INSERT INTO finding_counts (unit, rule, state, unit_path, n) \
-             SELECT COALESCE(unit, ''), rule, state, COALESCE(unit_path, ''), COUNT(*) FROM findings \
-             WHERE case_id >= $1 AND case_id <= $2 GROUP BY unit, rule, state, unit_path \
+             SELECT COALESCE(unit, ''), rule, {}, COALESCE(unit_path, ''), COUNT(*) FROM findings \
+             WHERE case_id >= $1 AND case_id <= $2 GROUP BY unit, rule, 3, unit_path \
              ON CONFLICT (unit, rule, state) DO UPDATE SET n = finding_counts.n + excluded.n, unit_path = excluded.unit_path",
-        )
+            state_sql("")
+        )))
         .bind(format!("TB2026-{from:07}"))
         .bind(format!("TB2026-{last:07}"))
         .execute(&mut *tx)
@@ -139,8 +144,11 @@ impl crate::bench::BenchStore for StoreImpl {
     }
 
     async fn count_due_by_scan(&self, now_us: i64) -> Result<u64, StoreError> {
-        // `+ 0` keeps both planners off the due-time index: every row is read.
-        let n: i64 = sqlx::query("SELECT COUNT(*) FROM findings WHERE next_at_us + 0 <= $1")
+        // `+ 0` and `|| ''` keep both planners off the open clocks' indexes: every row is read.
+        let n: i64 = sqlx::query(
+            "SELECT COUNT(*) FROM findings, timer_mark m WHERE state || '' = 'open' \
+             AND ((warn_us + 0 > m.at_us AND warn_us + 0 <= $1) OR (due_us + 0 > m.at_us AND due_us + 0 <= $1))",
+        )
             .bind(now_us)
             .fetch_one(&self.pool)
             .await?

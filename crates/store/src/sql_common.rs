@@ -8,10 +8,8 @@
 //   database-wide write lock (SQLite: `BEGIN IMMEDIATE`; PostgreSQL: an advisory lock), so that
 //   exactly one writer extends the hash chain at a time, across processes and servers; and
 //   `begin_write_on(conn)`, the same on a connection the caller holds,
-// - `const TIMER_PARTITIONS: usize`, `fn timer_partition(part) -> String` and
-//   `async fn begin_timer_write(pool, part) -> Transaction`: the timer moves due clocks in that
-//   many transactions at once, each over the cases its condition picks, each excluding every
-//   other writer but not the other partitions (SQLite: one partition, `begin_write`),
+// - `const FINDINGS_BY_WARN: &str` and `const FINDINGS_BY_DUE: &str`: `findings` as the timer
+//   reads the open clocks by warning instant and by due instant (SQLite names the index),
 // - `fn param(i) -> String`, the i-th bind placeholder (`$i` on PostgreSQL; `?` on SQLite, whose
 //   lookup of numbered or named parameters is linear per bind and made a 3 900-parameter insert
 //   quadratic: 63 % of import time before the change).
@@ -38,6 +36,7 @@ use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrate::Migration;
+use crate::state::{state_at, stored_state};
 use crate::{
     ApiToken, AppendOutcome, AuditEntry, AuditQuery, AuditRow, AuditVerifyReport, Backend,
     BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, CoverageReport, DayCount,
@@ -64,6 +63,61 @@ const SETTLED: [&str; 2] = ["met", "passed"];
 /// that states its condition.
 const UNSETTLED: &str = "state NOT IN ('met', 'passed')";
 
+/// The timer's mark as a scalar subquery: the instant up to which every transition of an open
+/// clock is in the history and the counts (`timer_mark`, migration 11). Stored findings are read
+/// in their state as of the mark.
+const MARK: &str = "(SELECT at_us FROM timer_mark)";
+
+/// [`state_at`] in SQL, as of the mark, over the columns of `findings` prefixed by `p`.
+fn state_sql(p: &str) -> String {
+    format!(
+        "CASE WHEN {p}state <> 'open' THEN {p}state WHEN {p}due_us <= {MARK} THEN 'overdue' \
+         WHEN {p}warn_us <= {MARK} THEN 'warning' ELSE 'running' END"
+    )
+}
+
+/// The columns of a finding row as [`finding_row`] reads them, over `findings` prefixed by `p`:
+/// the state and the next transition as of the mark.
+fn finding_select(p: &str) -> String {
+    format!(
+        "{p}case_id, {p}rule, {p}subject, {p}ref, {p}kind, {state}, {p}started_us, {p}due_us, {p}warn_us, \
+         {p}stopped_us, CASE WHEN {p}state <> 'open' OR {p}due_us <= {MARK} THEN NULL \
+         WHEN {p}warn_us <= {MARK} THEN {p}due_us ELSE {p}warn_us END, \
+         {p}unit, {p}officer, {p}explain, {p}updated_at_us",
+        state = state_sql(p)
+    )
+}
+
+/// The conditions, one of which a row of `findings` meets when its state as of the mark is
+/// `state`: an open clock's by its instants, any other's by its stored state. Each is a range of
+/// the alert index of its own, so that a list can walk them apart. An unknown state matches
+/// nothing.
+fn state_arms(state: &str) -> Vec<String> {
+    use casewatch_engine::State;
+    match State::parse(state) {
+        Some(State::Running) => vec![
+            "state = 'running'".to_owned(),
+            format!("state = 'open' AND warn_us > {MARK} AND due_us > {MARK}"),
+        ],
+        Some(State::Warning) => {
+            vec![format!("state = 'open' AND warn_us <= {MARK} AND due_us > {MARK}")]
+        }
+        Some(State::Overdue) => vec![format!("state = 'open' AND due_us <= {MARK}")],
+        Some(other) => vec![format!("state = '{}'", other.as_str())],
+        None => vec!["1 = 0".to_owned()],
+    }
+}
+
+/// The condition that a row of `findings` is in one of `states` as of the mark.
+fn states_condition(states: &[String]) -> String {
+    let arms: Vec<String> = states
+        .iter()
+        .flat_map(|s| state_arms(s))
+        .map(|arm| format!("({arm})"))
+        .collect();
+    format!("({})", arms.join(" OR "))
+}
+
 /// The condition that lets a query of these states walk the alert index: [`UNSETTLED`] when
 /// none of them is settled (it then adds nothing to the query's meaning), none otherwise.
 fn alert_index_term<'a>(mut states: impl Iterator<Item = &'a str>) -> Option<&'static str> {
@@ -80,9 +134,11 @@ fn the_alert_index_condition_is_the_same_everywhere() {
     for s in SETTLED {
         assert!(casewatch_engine::State::parse(s).is_some(), "{s}");
     }
+    // The latest migration that builds the alert index.
     let index = MIGRATIONS
         .iter()
-        .find(|m| m.name == "alert_index_without_settled")
+        .rev()
+        .find(|m| m.sql.contains("CREATE INDEX findings_state_path"))
         .map(|m| m.sql);
     assert!(
         index.is_some_and(|sql| sql.contains(&format!("WHERE {UNSETTLED};"))),
@@ -95,8 +151,10 @@ type FindingKey = (String, String, String, String);
 
 /// A stored finding as a writer compares it with a new one ([`StoreImpl::stored_findings`]).
 struct StoredFinding {
+    /// As stored ([`stored_state`]).
     state: String,
-    next_at_us: Option<i64>,
+    warn_us: Option<i64>,
+    due_us: Option<i64>,
     unit: Option<String>,
     path: Option<String>,
     /// `None` for rows written before findings had digests: they compare as different.
@@ -115,20 +173,21 @@ struct HistoryEntry {
 }
 
 impl HistoryEntry {
-    /// The entry of `row`'s state at `at_us`.
-    fn of(row: &FindingRow, at_us: i64) -> Self {
+    /// The entry of `row` into `state` at `at_us`.
+    fn of(row: &FindingRow, state: &str, at_us: i64) -> Self {
         Self {
             case_id: row.case_id.clone(),
             rule: row.rule.clone(),
             subject: row.subject.clone().unwrap_or_default(),
             reference: row.reference.clone(),
-            state: row.state.clone(),
+            state: state.to_owned(),
             at_us,
         }
     }
 }
 
-/// The columns of a finding row, in the order [`finding_row`] reads them.
+/// The columns a writer stores of a finding row (the state as [`stored_state`] gives it; the
+/// next transition is no longer stored, `next_at_us` stays NULL).
 const FINDING_COLUMNS: &str = "case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, next_at_us, unit, officer, explain, updated_at_us";
 
 fn finding_row(r: &<Db as sqlx::Database>::Row) -> Result<FindingRow, sqlx::Error> {
@@ -838,7 +897,7 @@ impl StoreImpl {
     }
 
     /// What a writer needs of the stored findings of the given cases to compare them with new
-    /// ones: key, state, next transition, unit, unit path and digest (`digest::of_row`), not
+    /// ones: key, stored state, instants, unit, unit path and digest (`digest::of_row`), not
     /// the explanation (reading whole rows was a quarter of the live writer's time).
     async fn stored_findings(
         tx: &mut Transaction<'_, Db>,
@@ -849,7 +908,7 @@ impl StoreImpl {
             return Ok(existing);
         }
         let sql = format!(
-            "SELECT case_id, rule, subject, ref, state, next_at_us, unit, unit_path, digest FROM findings WHERE case_id IN ({})",
+            "SELECT case_id, rule, subject, ref, state, warn_us, due_us, unit, unit_path, digest FROM findings WHERE case_id IN ({})",
             placeholders(1, ids.len())
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -865,10 +924,11 @@ impl StoreImpl {
             );
             let stored = StoredFinding {
                 state: row.try_get(4)?,
-                next_at_us: row.try_get(5)?,
-                unit: row.try_get(6)?,
-                path: row.try_get(7)?,
-                digest: row.try_get(8)?,
+                warn_us: row.try_get(5)?,
+                due_us: row.try_get(6)?,
+                unit: row.try_get(7)?,
+                path: row.try_get(8)?,
+                digest: row.try_get(9)?,
             };
             existing.insert(key, stored);
         }
@@ -877,6 +937,11 @@ impl StoreImpl {
 
     /// [`Self::write_findings`] given the cases' stored findings ([`Self::stored_findings`]),
     /// which must be all of them.
+    ///
+    /// The timer's mark is first brought to `now_us` ([`Self::advance_mark`]), so that the
+    /// transitions due by then are in the history and the counts, and the old and the new
+    /// findings compare in their states as of the same instant: the mark (later than `now_us`
+    /// when another writer's clock ran ahead).
     async fn write_findings_against(
         tx: &mut Transaction<'_, Db>,
         cases: &[(String, Option<String>, Vec<Finding>)],
@@ -888,6 +953,7 @@ impl StoreImpl {
         if cases.is_empty() {
             return Ok(0);
         }
+        let (mark, _) = Self::advance_mark(tx, now_us).await?;
         let mut upserts: Vec<(FindingRow, Option<String>, i64)> = Vec::new();
         let mut history: Vec<HistoryEntry> = Vec::new();
         let mut counts = CountDelta::default();
@@ -903,12 +969,12 @@ impl StoreImpl {
                     } else {
                         "check".into()
                     },
-                    state: f.state.as_str().to_owned(),
+                    state: stored_state(f).to_owned(),
                     started_us: f.started.map(to_micros),
                     due_us: f.due.map(to_micros),
                     warn_us: f.warn_at.map(to_micros),
                     stopped_us: f.stopped.map(to_micros),
-                    next_at_us: f.next_transition.map(to_micros),
+                    next_at_us: None,
                     unit: unit
                         .clone()
                         .or_else(|| f.unit.as_deref().map(str::to_owned)),
@@ -924,29 +990,30 @@ impl StoreImpl {
                 );
                 let path = row.unit.as_ref().and_then(|u| paths.get(u)).cloned();
                 let digest = crate::digest::of_row(&row);
+                let state = state_at(&row.state, row.warn_us, row.due_us, mark);
                 match existing.remove(&key) {
                     Some(old) => {
                         let same = old.digest == Some(digest)
                             && old.state == row.state
-                            && old.next_at_us == row.next_at_us
                             && old.path == path;
                         if !same {
-                            if old.state != row.state {
-                                history.push(HistoryEntry::of(&row, now_us));
+                            let was = state_at(&old.state, old.warn_us, old.due_us, mark);
+                            if was != state {
+                                history.push(HistoryEntry::of(&row, state, now_us));
                             }
-                            if (&old.unit, &old.state, &old.path) != (&row.unit, &row.state, &path) {
+                            if (&old.unit, was, &old.path) != (&row.unit, state, &path) {
                                 let (u, p) = (old.unit.as_deref(), old.path.as_deref());
-                                counts.add(u, &row.rule, &old.state, p, -1);
+                                counts.add(u, &row.rule, was, p, -1);
                                 let (u, p) = (row.unit.as_deref(), path.as_deref());
-                                counts.add(u, &row.rule, &row.state, p, 1);
+                                counts.add(u, &row.rule, state, p, 1);
                             }
                             upserts.push((row, path, digest));
                         }
                     }
                     None => {
-                        history.push(HistoryEntry::of(&row, now_us));
+                        history.push(HistoryEntry::of(&row, state, now_us));
                         let (u, p) = (row.unit.as_deref(), path.as_deref());
-                        counts.add(u, &row.rule, &row.state, p, 1);
+                        counts.add(u, &row.rule, state, p, 1);
                         upserts.push((row, path, digest));
                     }
                 }
@@ -987,7 +1054,8 @@ impl StoreImpl {
         }
         for ((case_id, rule, subject, reference), old) in existing {
             let (u, p) = (old.unit.as_deref(), old.path.as_deref());
-            counts.add(u, &rule, &old.state, p, -1);
+            let was = state_at(&old.state, old.warn_us, old.due_us, mark);
+            counts.add(u, &rule, was, p, -1);
             sqlx::query("DELETE FROM findings WHERE case_id = $1 AND rule = $2 AND subject = $3 AND ref = $4")
                 .bind(case_id.clone())
                 .bind(rule.clone())
@@ -1613,22 +1681,15 @@ impl StoreImpl {
         Ok(())
     }
 
-    /// Moves every open clock whose warning or due instant has passed, then evaluates in full the
-    /// cases whose future-dated events have come due. The clocks move set-based: four statements
-    /// over the due-time index whatever the number of clocks (one statement per clock made a
-    /// burst of 100 000 take 12 s on SQLite), in `TIMER_PARTITIONS` transactions at once (one
-    /// on SQLite; see `advance_clocks`).
+    /// Brings the timer's mark to `now` ([`Self::advance_mark`]: every transition of an open
+    /// clock due by then goes into the history and the counts), then evaluates in full the cases
+    /// whose future-dated events have come due.
     async fn advance_timers_impl(&self, now: Timestamp) -> Result<TimerOutcome, StoreError> {
         let now_us = to_micros(now);
-        let mut out = TimerOutcome::default();
-        {
-            let _writer = self.write.lock().await;
-            let moved = futures_util::future::try_join_all(
-                (0..TIMER_PARTITIONS).map(|part| self.advance_clocks(now_us, part)),
-            )
-            .await?;
-            out.transitioned = moved.iter().sum();
-        }
+        let mut out = TimerOutcome {
+            transitioned: self.advance_mark_to(now_us).await?,
+            ..TimerOutcome::default()
+        };
         loop {
             let _writer = self.write.lock().await;
             let mut tx = begin_write(&self.pool).await?;
@@ -1655,97 +1716,120 @@ impl StoreImpl {
         Ok(out)
     }
 
-    /// Moves the due clocks of one timer partition (`timer_partition`: a disjoint set of cases)
-    /// in one transaction, and returns how many moved. Each transition is written to the history
-    /// at the instant it took effect (a running clock past both instants gets both rows); the
-    /// updates are conditional on the old state, under the partition's write lock, so a
-    /// transition happens once whichever server runs the timer. The counts move last, just
-    /// before the commit: partitions running at once meet there, in key order, and the first
-    /// to commit lets the next through.
-    async fn advance_clocks(&self, now_us: i64, part: usize) -> Result<u64, StoreError> {
-        // A running clock whose warning instant has passed (and comes before its due).
-        const TO_WARNING: &str = "state = 'running' AND warn_us <= $1 AND warn_us < due_us";
-        // An open clock whose due instant has passed.
-        const TO_OVERDUE: &str = "state IN ('running', 'warning') AND due_us <= $1";
-        // The rows the due-time index says are due, in this partition.
-        let due = format!(
-            "next_at_us IS NOT NULL AND next_at_us <= $1{}",
-            timer_partition(part)
-        );
-        // A clock among them, and one that moves now.
-        let clock = format!("{due} AND warn_us IS NOT NULL AND due_us IS NOT NULL");
-        let moving = format!("{clock} AND (({TO_OVERDUE}) OR ({TO_WARNING}))");
-        let mut tx = begin_timer_write(&self.pool, part).await?;
-        for (state, at, when) in [
-            ("warning", "warn_us", TO_WARNING),
-            ("overdue", "due_us", TO_OVERDUE),
-        ] {
-            sqlx::query(AssertSqlSafe(format!(
-                "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
-                 SELECT case_id, rule, subject, ref, '{state}', {at}, $1, 'timer' FROM {FINDINGS_BY_NEXT} \
-                 WHERE {clock} AND {when}"
-            )))
-            .bind(now_us)
-            .execute(&mut *tx)
-            .await?;
+    /// [`Self::advance_mark`] in a write transaction of its own; returns how many clocks changed
+    /// state. A pass that moves none is not committed: a mark with no transition between it
+    /// and `now_us` gives every row the same state as `now_us` would, and an idle server's
+    /// wake-ups then write nothing.
+    async fn advance_mark_to(&self, now_us: i64) -> Result<u64, StoreError> {
+        let _writer = self.write.lock().await;
+        let mut tx = begin_write(&self.pool).await?;
+        let (_, moved) = Self::advance_mark(&mut tx, now_us).await?;
+        if moved > 0 {
+            tx.commit().await?;
+            self.wrote();
+        } else {
+            tx.rollback().await?;
         }
-        // The counts by unit, rule and state move with the clocks.
-        let mut counts = CountDelta::default();
-        let groups = sqlx::query(AssertSqlSafe(format!(
-            "SELECT unit, rule, state, unit_path, CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, COUNT(*) \
-             FROM {FINDINGS_BY_NEXT} WHERE {moving} GROUP BY unit, rule, state, unit_path, 5"
-        )))
-        .bind(now_us)
-        .fetch_all(&mut *tx)
-        .await?;
-        for r in &groups {
-            let (unit, rule, from): (Option<String>, String, String) =
-                (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
-            let (path, to, n): (Option<String>, String, i64) =
-                (r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
-            counts.add(unit.as_deref(), &rule, &from, path.as_deref(), -n);
-            counts.add(unit.as_deref(), &rule, &to, path.as_deref(), n);
-        }
-        let moved = sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {FINDINGS_BY_NEXT} SET \
-             state = CASE WHEN {TO_OVERDUE} THEN 'overdue' ELSE 'warning' END, \
-             next_at_us = CASE WHEN {TO_OVERDUE} THEN NULL ELSE due_us END, \
-             updated_at_us = $1 WHERE {moving}"
-        )))
-        .bind(now_us)
-        .execute(&mut *tx)
-        .await?
-        .rows_affected();
-        // What is left under `now` in the index had nothing to do at this instant after all (a
-        // stale entry): move it to the clock's next instant, or clear it.
-        sqlx::query(AssertSqlSafe(format!(
-            "UPDATE {FINDINGS_BY_NEXT} SET next_at_us = CASE \
-             WHEN state = 'running' AND warn_us > $1 THEN warn_us \
-             WHEN state = 'warning' AND due_us > $1 THEN due_us \
-             ELSE NULL END WHERE {due}"
-        )))
-        .bind(now_us)
-        .execute(&mut *tx)
-        .await?;
-        counts.apply(&mut tx).await?;
-        tx.commit().await?;
-        self.wrote();
         Ok(moved)
     }
 
+    /// Moves the timer's mark from where it stands to `now_us`, if that is later, inside a
+    /// write transaction; returns the mark it leaves and how many clocks changed state.
+    ///
+    /// A clock stored `open` changes state when its warning or due instant passes, and its row
+    /// says so without being written ([`state_at`]); what the timer writes is the history (each
+    /// transition at the instant it took effect, a clock past both instants getting both rows),
+    /// the counts, and the mark. The clocks are found through the indexes of the open clocks'
+    /// warning and due instants, which only evaluations write, so a burst of transitions rewrites
+    /// no finding. Every writer of `findings` calls this first, under the write lock, so the mark
+    /// never moves past a transition that is not yet written, and a transition is written once
+    /// whichever writer or server comes first.
+    async fn advance_mark(
+        tx: &mut Transaction<'_, Db>,
+        now_us: i64,
+    ) -> Result<(i64, u64), StoreError> {
+        let old: i64 = sqlx::query("SELECT at_us FROM timer_mark WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
+        if now_us <= old {
+            return Ok((old, 0));
+        }
+        // A clock whose warning instant is in (old, now] (and before its due: one that warns at
+        // its due only becomes overdue), and one whose due is.
+        let warns = "state = 'open' AND warn_us > $1 AND warn_us <= $2";
+        let dues = "state = 'open' AND due_us > $1 AND due_us <= $2";
+        for sql in [
+            format!(
+                "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
+                 SELECT case_id, rule, subject, ref, 'warning', warn_us, $2, 'timer' FROM {FINDINGS_BY_WARN} \
+                 WHERE {warns} AND warn_us < due_us"
+            ),
+            format!(
+                "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
+                 SELECT case_id, rule, subject, ref, 'overdue', due_us, $2, 'timer' FROM {FINDINGS_BY_DUE} \
+                 WHERE {dues}"
+            ),
+        ] {
+            sqlx::query(AssertSqlSafe(sql))
+                .bind(old)
+                .bind(now_us)
+                .execute(&mut **tx)
+                .await?;
+        }
+        // The counts move from each clock's state as of the old mark to its state now. The two
+        // sets are disjoint: those whose warning instant passed, and those whose due alone did.
+        let at = |t: &str| {
+            format!("CASE WHEN due_us <= {t} THEN 'overdue' WHEN warn_us <= {t} THEN 'warning' ELSE 'running' END")
+        };
+        let (from, to) = (at("$1"), at("$2"));
+        let mut counts = CountDelta::default();
+        let mut moved = 0u64;
+        for (table, condition) in [
+            (FINDINGS_BY_WARN, warns.to_owned()),
+            (FINDINGS_BY_DUE, format!("{dues} AND warn_us <= $1")),
+        ] {
+            let groups = sqlx::query(AssertSqlSafe(format!(
+                "SELECT unit, rule, unit_path, {from}, {to}, COUNT(*) FROM {table} \
+                 WHERE {condition} GROUP BY unit, rule, unit_path, 4, 5"
+            )))
+            .bind(old)
+            .bind(now_us)
+            .fetch_all(&mut **tx)
+            .await?;
+            for r in &groups {
+                let (unit, rule, path): (Option<String>, String, Option<String>) =
+                    (r.try_get(0)?, r.try_get(1)?, r.try_get(2)?);
+                let (was, is, n): (String, String, i64) =
+                    (r.try_get(3)?, r.try_get(4)?, r.try_get(5)?);
+                counts.add(unit.as_deref(), &rule, &was, path.as_deref(), -n);
+                counts.add(unit.as_deref(), &rule, &is, path.as_deref(), n);
+                moved += u64::try_from(n).unwrap_or(0);
+            }
+        }
+        counts.apply(tx).await?;
+        sqlx::query("UPDATE timer_mark SET at_us = $1 WHERE id = 1")
+            .bind(now_us)
+            .execute(&mut **tx)
+            .await?;
+        Ok((now_us, moved))
+    }
+
     async fn next_wakeup_impl(&self) -> Result<Option<Timestamp>, StoreError> {
-        let a: Option<i64> =
-            sqlx::query("SELECT MIN(next_at_us) FROM findings WHERE next_at_us IS NOT NULL")
+        let mut next: Vec<i64> = Vec::new();
+        for sql in [
+            format!("SELECT MIN(warn_us) FROM {FINDINGS_BY_WARN} WHERE state = 'open' AND warn_us > {MARK}"),
+            format!("SELECT MIN(due_us) FROM {FINDINGS_BY_DUE} WHERE state = 'open' AND due_us > {MARK}"),
+            "SELECT MIN(reeval_at_us) FROM cases WHERE reeval_at_us IS NOT NULL".to_owned(),
+        ] {
+            let at: Option<i64> = sqlx::query(AssertSqlSafe(sql))
                 .fetch_one(&self.pool)
                 .await?
                 .try_get(0)?;
-        let b: Option<i64> =
-            sqlx::query("SELECT MIN(reeval_at_us) FROM cases WHERE reeval_at_us IS NOT NULL")
-                .fetch_one(&self.pool)
-                .await?
-                .try_get(0)?;
-        Ok(a.into_iter()
-            .chain(b)
+            next.extend(at);
+        }
+        Ok(next
+            .into_iter()
             .min()
             .and_then(casewatch_core::time::from_micros))
     }
@@ -1963,16 +2047,6 @@ impl StoreImpl {
     ) -> Result<Page<FindingRow>, StoreError> {
         let mut clauses: Vec<String> = Vec::new();
         let mut binds: Vec<(Option<String>, Option<i64>)> = Vec::new();
-        if !query.states.is_empty() {
-            let mut ph = Vec::new();
-            for st in &query.states {
-                binds.push((Some(st.clone()), None));
-                ph.push(param(binds.len()));
-            }
-            clauses.push(format!("state IN ({})", ph.join(",")));
-            // Implied by the states, so it changes no count of `finding_counts` either.
-            clauses.extend(alert_index_term(query.states.iter().map(String::as_str)).map(str::to_owned));
-        }
         for (col, val) in [
             ("rule", &query.rule),
             ("unit", &query.unit),
@@ -2009,11 +2083,30 @@ impl StoreImpl {
             binds.extend(values.into_iter().map(|v| (Some(v), None)));
             clauses.push(condition);
         }
-        let where_sql = if clauses.is_empty() {
-            String::new()
-        } else {
-            format!("WHERE {}", clauses.join(" AND "))
+        // The states come last, and differ between the two tables: `finding_counts` holds the
+        // states as of the mark, `findings` the stored ones, from which a condition on the
+        // instants tells them ([`states_condition`]). Only the counts' form binds parameters.
+        let mut count_clauses = clauses.clone();
+        let mut count_binds = binds.clone();
+        if !query.states.is_empty() {
+            let mut ph = Vec::new();
+            for st in &query.states {
+                count_binds.push((Some(st.clone()), None));
+                ph.push(param(count_binds.len()));
+            }
+            count_clauses.push(format!("state IN ({})", ph.join(",")));
+            clauses.push(states_condition(&query.states));
+            // Implied by the states: it lets the query walk the alert index.
+            clauses.extend(alert_index_term(query.states.iter().map(String::as_str)).map(str::to_owned));
+        }
+        let where_of = |clauses: &[String]| {
+            if clauses.is_empty() {
+                String::new()
+            } else {
+                format!("WHERE {}", clauses.join(" AND "))
+            }
         };
+        let (where_sql, count_where) = (where_of(&clauses), where_of(&count_clauses));
         // Filters by state, rule, unit and subtree alone are counted in `finding_counts`, whose
         // columns have the same names; the others count the matching findings.
         let counted = query.officer.is_none()
@@ -2022,11 +2115,11 @@ impl StoreImpl {
             && query.due_before_us.is_none()
             && query.due_after_us.is_none();
         let mut count = sqlx::query(AssertSqlSafe(if counted {
-            format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM finding_counts {where_sql}")
+            format!("SELECT CAST(COALESCE(SUM(n), 0) AS BIGINT) FROM finding_counts {count_where}")
         } else {
             format!("SELECT COUNT(*) FROM findings {where_sql}")
         }));
-        for (s, i) in &binds {
+        for (s, i) in if counted { &count_binds } else { &binds } {
             count = match (s, i) {
                 (Some(s), _) => count.bind(s.clone()),
                 (None, i) => count.bind(*i),
@@ -2038,7 +2131,7 @@ impl StoreImpl {
         let offset = i64::from(page - 1) * i64::from(per_page);
         if counted && query.rule.is_none() && query.unit.is_none() {
             let pairs = self
-                .alert_pairs(&where_sql, &binds, offset + i64::from(per_page))
+                .alert_pairs(&count_where, &count_binds, offset + i64::from(per_page))
                 .await?;
             if let Some(pairs) = pairs {
                 let items = self
@@ -2055,16 +2148,12 @@ impl StoreImpl {
         // A deferred join: the page's keys are chosen and sorted from the covering index
         // (`findings_state_path`, or another whose columns suffice) and only that page's rows are
         // read, instead of sorting every matching row with its explanation.
-        let columns: Vec<String> = FINDING_COLUMNS
-            .split(", ")
-            .map(|c| format!("f.{c}"))
-            .collect();
         let sql = format!(
             "SELECT {} FROM findings f JOIN (SELECT case_id, rule, subject, ref, due_us FROM findings {where_sql} \
              ORDER BY CASE WHEN due_us IS NULL THEN 1 ELSE 0 END, due_us, case_id, rule, subject, ref LIMIT {} OFFSET {}) k \
              ON f.case_id = k.case_id AND f.rule = k.rule AND f.subject = k.subject AND f.ref = k.ref \
              ORDER BY CASE WHEN k.due_us IS NULL THEN 1 ELSE 0 END, k.due_us, k.case_id, k.rule, k.subject, k.ref",
-            columns.join(", "),
+            finding_select("f."),
             param(binds.len() + 1),
             param(binds.len() + 2)
         );
@@ -2148,34 +2237,33 @@ impl StoreImpl {
             let indexed = alert_index_term(std::iter::once(state.as_str()))
                 .map(|term| format!(" AND {term}"))
                 .unwrap_or_default();
-            for (cond, order) in [
-                ("due_us IS NOT NULL", "due_us, unit, case_id, rule, subject, ref"),
-                ("due_us IS NULL", "unit, case_id, rule, subject, ref"),
-            ] {
-                let (s, p) = (param(n + 1), param(n + 2));
-                n += 2;
-                parts.push(format!(
-                    "SELECT * FROM (SELECT case_id, rule, subject, ref, due_us FROM findings \
-                     WHERE state = {s} AND unit_path = {p} AND {cond}{indexed} ORDER BY {order} LIMIT {depth}) b{n}"
-                ));
+            // Each arm of the state's condition is a range of the index of its own.
+            for arm in state_arms(state) {
+                for (cond, order) in [
+                    ("due_us IS NOT NULL", "due_us, unit, case_id, rule, subject, ref"),
+                    ("due_us IS NULL", "unit, case_id, rule, subject, ref"),
+                ] {
+                    n += 1;
+                    let p = param(n);
+                    parts.push(format!(
+                        "SELECT * FROM (SELECT case_id, rule, subject, ref, due_us FROM findings \
+                         WHERE {arm} AND unit_path = {p} AND {cond}{indexed} ORDER BY {order} LIMIT {depth}) b{n}"
+                    ));
+                }
             }
         }
-        let columns: Vec<String> = FINDING_COLUMNS
-            .split(", ")
-            .map(|c| format!("f.{c}"))
-            .collect();
         let sql = format!(
             "SELECT {} FROM findings f JOIN ({}) k \
              ON f.case_id = k.case_id AND f.rule = k.rule AND f.subject = k.subject AND f.ref = k.ref \
              ORDER BY CASE WHEN k.due_us IS NULL THEN 1 ELSE 0 END, k.due_us, k.case_id, k.rule, k.subject, k.ref \
              LIMIT {limit} OFFSET {offset}",
-            columns.join(", "),
+            finding_select("f."),
             parts.join(" UNION ALL ")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
         for (state, path) in pairs {
-            for _ in 0..2 {
-                q = q.bind(state.clone()).bind(path.clone());
+            for _ in 0..state_arms(state).len() * 2 {
+                q = q.bind(path.clone());
             }
         }
         let rows = q.fetch_all(&self.pool).await?;
@@ -2187,7 +2275,8 @@ impl StoreImpl {
 
     async fn case_findings_impl(&self, case_id: &str) -> Result<Vec<FindingRow>, StoreError> {
         let rows = sqlx::query(AssertSqlSafe(format!(
-            "SELECT {FINDING_COLUMNS} FROM findings WHERE case_id = $1 ORDER BY subject, rule, started_us, ref"
+            "SELECT {} FROM findings WHERE case_id = $1 ORDER BY subject, rule, started_us, ref",
+            finding_select("")
         )))
         .bind(case_id.to_owned())
         .fetch_all(&self.pool)
@@ -2821,6 +2910,9 @@ impl Store for StoreImpl {
         now: Timestamp,
         progress: &(dyn Fn(u64) + Sync),
     ) -> Result<ReevaluateReport, StoreError> {
+        // What time alone did by `now` is the timer's, written first; the pass then compares
+        // what the evaluation changes.
+        self.advance_mark_to(to_micros(now)).await?;
         self.reevaluate_backend(now, progress).await
     }
 

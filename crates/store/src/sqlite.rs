@@ -157,10 +157,12 @@ async fn checkpoint(
 type Db = Sqlite;
 type StoreImpl = SqliteStore;
 const BACKEND: Backend = Backend::Sqlite;
-/// The findings table as the timer reads it: through the due-time index. SQLite cannot weigh
-/// `next_at_us <= ?` against `state = 'running'` and otherwise walks every running clock through
-/// `findings_state_path` (2 s per statement among a million clocks).
-const FINDINGS_BY_NEXT: &str = "findings INDEXED BY findings_next";
+/// The findings table as the timer reads it: through the open clocks' index by warning instant,
+/// and by due instant. SQLite cannot weigh a range of instants against `state = 'open'` and
+/// otherwise walks every open clock through `findings_state_path` (2 s per statement among a
+/// million clocks).
+const FINDINGS_BY_WARN: &str = "findings INDEXED BY findings_open_warn";
+const FINDINGS_BY_DUE: &str = "findings INDEXED BY findings_open_due";
 const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 1,
@@ -212,6 +214,11 @@ const MIGRATIONS: &[Migration] = &[
         name: "finding_digest",
         sql: include_str!("../migrations/sqlite/0010_finding_digest.sql"),
     },
+    Migration {
+        version: 11,
+        name: "clock_states_as_of_the_mark",
+        sql: include_str!("../migrations/sqlite/0011_clock_states_as_of_the_mark.sql"),
+    },
 ];
 
 /// The i-th bind placeholder: plain `?`, bound in order. SQLite resolves `$N` and `?N` through
@@ -236,23 +243,6 @@ async fn begin_write_on(
     conn: &mut SqliteConnection,
 ) -> Result<Transaction<'_, Sqlite>, sqlx::Error> {
     conn.begin_with("BEGIN IMMEDIATE").await
-}
-
-/// The timer moves every due clock in one transaction: SQLite has one writer per file, so
-/// splitting the work would only serialize it.
-const TIMER_PARTITIONS: usize = 1;
-
-/// The condition that picks a timer partition's clocks: with one partition, every clock.
-fn timer_partition(_part: usize) -> String {
-    String::new()
-}
-
-/// A timer partition's write transaction: the file's one write lock.
-async fn begin_timer_write(
-    pool: &Pool<Sqlite>,
-    _part: usize,
-) -> Result<Transaction<'static, Sqlite>, sqlx::Error> {
-    begin_write(pool).await
 }
 
 /// The audit chain's write transaction. SQLite has one writer per file whatever the table, so

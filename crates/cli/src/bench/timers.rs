@@ -1,5 +1,5 @@
 //! Timers: `--clocks` synthetic open clocks (default 1 000 000) are generated in SQL into the
-//! due-time index (`findings.next_at_us`) with realistic columns
+//! open clocks' indexes (`findings.warn_us`, `findings.due_us`) with realistic columns
 //! (`casewatch_store::bench::ClockSpec`), spread over the next year from an instant T one hour
 //! ahead, in order of that instant as ingestion creates clocks roughly in time order; a tenth of them cross their warning or due instant within the
 //! second [T, T + 1 s). `Store::advance_timers(T + 1 s)` is timed until all are transitioned.
