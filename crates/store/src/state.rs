@@ -22,12 +22,12 @@ pub(crate) fn stored_state(f: &Finding) -> &'static str {
 }
 
 /// The state of a finding stored as `stored` ([`stored_state`]) as of `at_us`.
-pub(crate) fn state_at<'a>(
-    stored: &'a str,
+pub(crate) fn state_at(
+    stored: &str,
     warn_us: Option<i64>,
     due_us: Option<i64>,
     at_us: i64,
-) -> &'a str {
+) -> &str {
     if stored != "open" {
         stored
     } else if due_us.is_some_and(|d| d <= at_us) {
