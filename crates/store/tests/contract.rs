@@ -673,6 +673,84 @@ mod supervision {
         }
     }
 
+    /// The timer's transitions rewrite no finding row; a writer that comes before the timer
+    /// writes the same transitions, dated and caused alike, and the timer then has none left.
+    #[tokio::test]
+    async fn the_timer_rewrites_no_finding_and_a_writer_before_it_writes_its_transitions() {
+        let (at, later) = (
+            t("2026-03-02T10:30:00+08:00"),
+            t("2026-03-04T09:00:00+08:00"),
+        );
+        let other = || {
+            vec![ev(
+                json!({"id":"x1","type":"case.accepted","case":"X","at":"2026-03-04T08:00:00+08:00","unit":"U-1","data":{"kind":"criminal","cause":"诈骗"}}),
+            )]
+        };
+        for (by_timer, by_writer) in each_backend().await.into_iter().zip(each_backend().await) {
+            let label = by_timer.label;
+            for db in [&by_timer, &by_writer] {
+                db.store.append(&detained(), at).await.unwrap();
+            }
+            let before = by_timer.store.case_findings("D").await.unwrap();
+            let out = by_timer.store.advance_timers(later).await.unwrap();
+            assert_eq!(out.transitioned, 3, "{label}");
+            let after = by_timer.store.case_findings("D").await.unwrap();
+            assert_eq!(before.len(), after.len());
+            for (b, a) in before.iter().zip(&after) {
+                assert_eq!(
+                    a.updated_at_us, b.updated_at_us,
+                    "{label}: {} rewritten",
+                    a.rule
+                );
+            }
+            assert_eq!(
+                state_of(&after, "criminal_detention_family_notice"),
+                "overdue"
+            );
+            by_timer.store.append(&other(), later).await.unwrap();
+
+            // The other store's first write at that instant is an event of another case.
+            by_writer.store.append(&other(), later).await.unwrap();
+            let out = by_writer.store.advance_timers(later).await.unwrap();
+            assert_eq!(out.transitioned, 0, "{label}: the writer wrote them");
+            assert_eq!(
+                by_writer.store.case_findings("D").await.unwrap(),
+                after,
+                "{label}"
+            );
+            for f in &after {
+                let (subject, reference) = (f.subject.as_deref(), f.reference.as_str());
+                assert_eq!(
+                    by_writer
+                        .store
+                        .finding_history("D", &f.rule, subject, reference)
+                        .await
+                        .unwrap(),
+                    by_timer
+                        .store
+                        .finding_history("D", &f.rule, subject, reference)
+                        .await
+                        .unwrap(),
+                    "{label}: {}",
+                    f.rule
+                );
+            }
+            assert_eq!(
+                by_writer
+                    .store
+                    .finding_summary(&[], None, None)
+                    .await
+                    .unwrap(),
+                by_timer
+                    .store
+                    .finding_summary(&[], None, None)
+                    .await
+                    .unwrap(),
+                "{label}: the counts"
+            );
+        }
+    }
+
     #[tokio::test]
     async fn a_retraction_removes_the_findings_of_the_retracted_event() {
         for db in each_backend().await {
