@@ -1748,17 +1748,30 @@ impl StoreImpl {
         tx: &mut Transaction<'_, Db>,
         now_us: i64,
     ) -> Result<(i64, u64), StoreError> {
-        let old: i64 = sqlx::query("SELECT at_us FROM timer_mark WHERE id = 1")
-            .fetch_one(&mut **tx)
-            .await?
-            .try_get(0)?;
-        if now_us <= old {
-            return Ok((old, 0));
-        }
         // A clock whose warning instant is in (old, now] (and before its due: one that warns at
         // its due only becomes overdue), and one whose due is.
         let warns = "state = 'open' AND warn_us > $1 AND warn_us <= $2";
         let dues = "state = 'open' AND due_us > $1 AND due_us <= $2";
+        // The mark, and whether any clock moves: most calls are a live writer's, a few
+        // milliseconds after the last, with nothing due in between, and cost this one read and
+        // the mark's update.
+        let head = sqlx::query(AssertSqlSafe(format!(
+            "SELECT m.at_us, CASE WHEN EXISTS (SELECT 1 FROM {FINDINGS_BY_WARN} WHERE {}) \
+             OR EXISTS (SELECT 1 FROM {FINDINGS_BY_DUE} WHERE {}) THEN 1 ELSE 0 END FROM timer_mark m WHERE m.id = 1",
+            warns.replace("$1", "m.at_us").replace("$2", "$1"),
+            dues.replace("$1", "m.at_us").replace("$2", "$1"),
+        )))
+        .bind(now_us)
+        .fetch_one(&mut **tx)
+        .await?;
+        let (old, due): (i64, i32) = (head.try_get(0)?, head.try_get(1)?);
+        if now_us <= old {
+            return Ok((old, 0));
+        }
+        if due == 0 {
+            Self::set_mark(tx, now_us).await?;
+            return Ok((now_us, 0));
+        }
         for sql in [
             format!(
                 "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
@@ -1808,11 +1821,16 @@ impl StoreImpl {
             }
         }
         counts.apply(tx).await?;
+        Self::set_mark(tx, now_us).await?;
+        Ok((now_us, moved))
+    }
+
+    async fn set_mark(tx: &mut Transaction<'_, Db>, at_us: i64) -> Result<(), StoreError> {
         sqlx::query("UPDATE timer_mark SET at_us = $1 WHERE id = 1")
-            .bind(now_us)
+            .bind(at_us)
             .execute(&mut **tx)
             .await?;
-        Ok((now_us, moved))
+        Ok(())
     }
 
     async fn next_wakeup_impl(&self) -> Result<Option<Timestamp>, StoreError> {
