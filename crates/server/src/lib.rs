@@ -52,7 +52,7 @@ pub struct AppState {
     pub clock: Arc<dyn Clock>,
     /// Server settings.
     pub config: Arc<ServerConfig>,
-    /// Wakes the timer when ingestion may have added an earlier instant to the due-time index.
+    /// Wakes the timer when ingestion may have added an earlier warning or due instant.
     pub timer: Arc<tokio::sync::Notify>,
     /// Session and lockout settings.
     pub auth: Arc<auth::session::AuthConfig>,

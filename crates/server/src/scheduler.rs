@@ -1,11 +1,12 @@
 //! The timer: moves clocks to warning and overdue at their instants.
 //!
-//! It sleeps until the earliest instant in the due-time index (`next_wakeup`), wakes early when
-//! ingestion may have added an earlier one (gathering the wake-ups of a tenth of a second), and
-//! on start catches up with everything that came due while the server was down. With nothing
-//! due it sleeps: there is no periodic sweep over clocks or cases. Transitions are conditional
-//! updates, so several servers on one database never write one twice. After a pass that
-//! changed findings it tells open alert streams ([`crate::live`]).
+//! It sleeps until the earliest warning or due instant after the store's timer mark
+//! (`next_wakeup`), wakes early when ingestion may have added an earlier one (gathering the
+//! wake-ups of a tenth of a second), and on start catches up with everything that came due while
+//! the server was down. With nothing due it sleeps: there is no periodic sweep over clocks or
+//! cases. A pass moves the mark under the store's write lock, so several servers on one database
+//! never write a transition twice. After a pass that changed findings it tells open alert
+//! streams ([`crate::live`]).
 
 use std::sync::Arc;
 use std::time::Duration;
@@ -17,7 +18,8 @@ use tokio::sync::Notify;
 /// The longest single sleep: guards against a wall clock that jumps (NTP, suspend).
 const MAX_SLEEP: Duration = Duration::from_secs(600);
 
-/// How long the timer lets ingestion's wake-ups gather before it reads the due-time index again.
+/// How long the timer lets ingestion's wake-ups gather before it reads the open clocks' instants
+/// again.
 /// Under a live feed every batch wakes it; reading the index after each (two queries, each a
 /// round trip to a database thread) was a tenth of the live path's statements. A clock that an
 /// ingested event makes due at once is already evaluated as due by its ingestion; only an
@@ -64,7 +66,7 @@ pub async fn run(
             }
             Ok(None) => None,
             Err(e) => {
-                tracing::error!(error = %e, "reading the due-time index failed");
+                tracing::error!(error = %e, "reading the next timer instant failed");
                 Some(Duration::from_secs(5))
             }
         };

@@ -32,7 +32,7 @@ pub struct RawEventRow {
     pub body: String,
 }
 
-/// How to generate synthetic open clocks for the due-time index ([`BenchStore::generate_open_clocks`]):
+/// How to generate synthetic open clocks ([`BenchStore::generate_open_clocks`]):
 /// `findings` rows of kind `clock` stored `open` (running or warning as of the generation
 /// instant `now_us`), as ingestion writes them, with realistic columns (rule, unit and its path, officer, an
 /// explanation as long as real ones).

@@ -563,7 +563,7 @@ mod supervision {
                 Some(t("2026-03-03T04:23:00+08:00").as_microsecond()),
                 "the warning instant is indexed"
             );
-            // The stop arrives: met, and no longer in the due-time index.
+            // The stop arrives: met, and no longer an open clock.
             let admitted = ev(
                 json!({"id":"d5","type":"custody.admitted","case":"D","subject":"P1","at":"2026-03-02T20:00:00+08:00"}),
             );

@@ -69,7 +69,7 @@ pub struct BenchArgs {
     /// Seconds of sustained load for the latency measurement.
     #[arg(long, default_value_t = 10.0, value_name = "S")]
     pub latency_secs: f64,
-    /// Open clocks in the due-time index for the timer burst (a tenth of them come due in the
+    /// Open clocks stored for the timer burst (a tenth of them warn or fall due in the
     /// same second).
     #[arg(long, default_value_t = 1_000_000, value_name = "N")]
     pub clocks: u64,
