@@ -1752,25 +1752,29 @@ impl StoreImpl {
         // its due only becomes overdue), and one whose due is.
         let warns = "state = 'open' AND warn_us > $1 AND warn_us <= $2";
         let dues = "state = 'open' AND due_us > $1 AND due_us <= $2";
-        // The mark, and whether any clock moves: most calls are a live writer's, a few
-        // milliseconds after the last, with nothing due in between, and cost this one read and
-        // the mark's update.
-        let head = sqlx::query(AssertSqlSafe(format!(
-            "SELECT m.at_us, CASE WHEN EXISTS (SELECT 1 FROM {FINDINGS_BY_WARN} WHERE {}) \
-             OR EXISTS (SELECT 1 FROM {FINDINGS_BY_DUE} WHERE {}) THEN 1 ELSE 0 END FROM timer_mark m WHERE m.id = 1",
-            warns.replace("$1", "m.at_us").replace("$2", "$1"),
-            dues.replace("$1", "m.at_us").replace("$2", "$1"),
+        // Most calls are a live writer's, a few milliseconds after the last, with no clock due
+        // in between: one statement moves the mark then.
+        let quiet = sqlx::query(AssertSqlSafe(format!(
+            "UPDATE timer_mark SET at_us = $1 WHERE id = 1 AND at_us < $1 \
+             AND NOT EXISTS (SELECT 1 FROM {FINDINGS_BY_WARN} WHERE {}) \
+             AND NOT EXISTS (SELECT 1 FROM {FINDINGS_BY_DUE} WHERE {})",
+            warns.replace("$1", "timer_mark.at_us").replace("$2", "$1"),
+            dues.replace("$1", "timer_mark.at_us").replace("$2", "$1"),
         )))
         .bind(now_us)
-        .fetch_one(&mut **tx)
-        .await?;
-        let (old, due): (i64, i32) = (head.try_get(0)?, head.try_get(1)?);
+        .execute(&mut **tx)
+        .await?
+        .rows_affected();
+        if quiet == 1 {
+            return Ok((now_us, 0));
+        }
+        // The mark stands at or after `now_us`, or clocks move.
+        let old: i64 = sqlx::query("SELECT at_us FROM timer_mark WHERE id = 1")
+            .fetch_one(&mut **tx)
+            .await?
+            .try_get(0)?;
         if now_us <= old {
             return Ok((old, 0));
-        }
-        if due == 0 {
-            Self::set_mark(tx, now_us).await?;
-            return Ok((now_us, 0));
         }
         for sql in [
             format!(
