@@ -36,7 +36,9 @@ use futures_util::TryStreamExt;
 use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrate::Migration;
-use crate::state::{state_at, stored_state};
+use crate::state::{
+    MARK, state_arms, state_at, state_sql, state_sql_at, states_condition, stored_state,
+};
 use crate::{
     ApiToken, AppendOutcome, AuditEntry, AuditQuery, AuditRow, AuditVerifyReport, Backend,
     BatchProblem, BrokenLink, CaseHistory, CaseQuery, CaseSummary, CoverageReport, DayCount,
@@ -63,19 +65,6 @@ const SETTLED: [&str; 2] = ["met", "passed"];
 /// that states its condition.
 const UNSETTLED: &str = "state NOT IN ('met', 'passed')";
 
-/// The timer's mark as a scalar subquery: the instant up to which every transition of an open
-/// clock is in the history and the counts (`timer_mark`, migration 11). Stored findings are read
-/// in their state as of the mark.
-const MARK: &str = "(SELECT at_us FROM timer_mark)";
-
-/// [`state_at`] in SQL, as of the mark, over the columns of `findings` prefixed by `p`.
-fn state_sql(p: &str) -> String {
-    format!(
-        "CASE WHEN {p}state <> 'open' THEN {p}state WHEN {p}due_us <= {MARK} THEN 'overdue' \
-         WHEN {p}warn_us <= {MARK} THEN 'warning' ELSE 'running' END"
-    )
-}
-
 /// The columns of a finding row as [`finding_row`] reads them, over `findings` prefixed by `p`:
 /// the state and the next transition as of the mark.
 fn finding_select(p: &str) -> String {
@@ -86,36 +75,6 @@ fn finding_select(p: &str) -> String {
          {p}unit, {p}officer, {p}explain, {p}updated_at_us",
         state = state_sql(p)
     )
-}
-
-/// The conditions, one of which a row of `findings` meets when its state as of the mark is
-/// `state`: an open clock's by its instants, any other's by its stored state. Each is a range of
-/// the alert index of its own, so that a list can walk them apart. An unknown state matches
-/// nothing.
-fn state_arms(state: &str) -> Vec<String> {
-    use casewatch_engine::State;
-    match State::parse(state) {
-        Some(State::Running) => vec![
-            "state = 'running'".to_owned(),
-            format!("state = 'open' AND warn_us > {MARK} AND due_us > {MARK}"),
-        ],
-        Some(State::Warning) => {
-            vec![format!("state = 'open' AND warn_us <= {MARK} AND due_us > {MARK}")]
-        }
-        Some(State::Overdue) => vec![format!("state = 'open' AND due_us <= {MARK}")],
-        Some(other) => vec![format!("state = '{}'", other.as_str())],
-        None => vec!["1 = 0".to_owned()],
-    }
-}
-
-/// The condition that a row of `findings` is in one of `states` as of the mark.
-fn states_condition(states: &[String]) -> String {
-    let arms: Vec<String> = states
-        .iter()
-        .flat_map(|s| state_arms(s))
-        .map(|arm| format!("({arm})"))
-        .collect();
-    format!("({})", arms.join(" OR "))
 }
 
 /// The condition that lets a query of these states walk the alert index: [`UNSETTLED`] when
@@ -1796,10 +1755,7 @@ impl StoreImpl {
         }
         // The counts move from each clock's state as of the old mark to its state now. The two
         // sets are disjoint: those whose warning instant passed, and those whose due alone did.
-        let at = |t: &str| {
-            format!("CASE WHEN due_us <= {t} THEN 'overdue' WHEN warn_us <= {t} THEN 'warning' ELSE 'running' END")
-        };
-        let (from, to) = (at("$1"), at("$2"));
+        let (from, to) = (state_sql_at("", "$1"), state_sql_at("", "$2"));
         let mut counts = CountDelta::default();
         let mut moved = 0u64;
         for (table, condition) in [
