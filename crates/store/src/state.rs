@@ -110,6 +110,9 @@ mod tests {
     /// Every row's state read through `state_sql` is `state_at`'s, and the row meets the
     /// condition of that state (`states_condition`, `state_arms`) and of no other, at every
     /// position of the mark.
+    /// A row as read back: row id, stored state, warning and due instants, state in SQL.
+    type Read = (i64, String, Option<i64>, Option<i64>, String);
+
     #[test]
     fn the_sql_and_the_rust_forms_of_a_state_agree() {
         let db = rusqlite::Connection::open_in_memory().unwrap();
@@ -148,7 +151,7 @@ mod tests {
                 state_sql("")
             );
             let mut stmt = db.prepare(&sql).unwrap();
-            let read: Vec<(i64, String, Option<i64>, Option<i64>, String)> = stmt
+            let read: Vec<Read> = stmt
                 .query_map([], |r| {
                     Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
                 })
