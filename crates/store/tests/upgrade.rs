@@ -2,6 +2,8 @@
 //! stored states keep their meaning, the transitions the old timer had not yet written are
 //! written as it would have, and the counts hold the states as of the new timer's mark.
 
+#![cfg(test)]
+
 use casewatch_core::time::to_micros;
 use casewatch_store::testing;
 use jiff::Timestamp;
