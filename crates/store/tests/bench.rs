@@ -1,5 +1,5 @@
 //! The benchmark's own SQL (`casewatch_store::bench`) runs on each database: the raw baseline,
-//! synthetic clocks, the full scan of the due-time column and every query of the naive sweep.
+//! synthetic clocks, the full scan of the open clocks' instants and every query of the naive sweep.
 //! Correctness of the naive sweep is not asserted (it is a cost baseline, simplified on
 //! purpose); that it runs, and finds open clocks in demo data, is.
 

@@ -54,6 +54,15 @@ async fn database_at_version(url: &str, last: i64) -> sqlx::SqlitePool {
     pool
 }
 
+/// A clock as a version-10 database stored it: case, state, warning instant, due, next instant.
+type OldClock = (
+    &'static str,
+    &'static str,
+    Option<i64>,
+    Option<i64>,
+    Option<i64>,
+);
+
 #[tokio::test]
 async fn open_clocks_keep_their_states_across_the_upgrade() {
     let dir = tempfile::tempdir().unwrap();
@@ -64,7 +73,7 @@ async fn open_clocks_keep_their_states_across_the_upgrade() {
     // paused one (no next transition), one met.
     let (w, d) = (t("2026-03-02T11:30:00Z"), t("2026-03-02T18:00:00Z"));
     let noon = t("2026-03-02T12:00:00Z");
-    let rows: [(&str, &str, Option<i64>, Option<i64>, Option<i64>); 6] = [
+    let rows: [OldClock; 6] = [
         ("pending", "running", Some(w), Some(d), Some(w)),
         (
             "later",
