@@ -32,10 +32,10 @@ pub struct RawEventRow {
     pub body: String,
 }
 
-/// How to generate synthetic open clocks ([`BenchStore::generate_open_clocks`]):
-/// `findings` rows of kind `clock` stored `open` (running or warning as of the generation
-/// instant `now_us`), as ingestion writes them, with realistic columns (rule, unit and its path, officer, an
-/// explanation as long as real ones).
+/// How to generate synthetic open clocks ([`BenchStore::generate_open_clocks`]): `findings`
+/// rows of kind `clock` stored `open` (running or warning as of the generation instant
+/// `now_us`), as ingestion writes them, with realistic columns (rule, unit and its path,
+/// officer, an explanation as long as real ones).
 ///
 /// Clock `k` of `n`: the first `burst` have their next instant (the warning of a running clock,
 /// the due of a warning one) spread over `[t_us, t_us + 1 s)`, the others over the year after;

@@ -185,7 +185,7 @@ const MIGRATIONS: &[Migration] = &[
     Migration {
         version: 11,
         name: "clock_states_as_of_the_mark",
-        sql: include_str!("../migrations/postgres/0011_clock_states_as_of_the_mark.sql"),
+        sql: include_str!("../migrations/common/0011_clock_states_as_of_the_mark.sql"),
     },
 ];
 

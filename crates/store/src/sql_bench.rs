@@ -149,10 +149,10 @@ impl crate::bench::BenchStore for StoreImpl {
             "SELECT COUNT(*) FROM findings, timer_mark m WHERE state || '' = 'open' \
              AND ((warn_us + 0 > m.at_us AND warn_us + 0 <= $1) OR (due_us + 0 > m.at_us AND due_us + 0 <= $1))",
         )
-            .bind(now_us)
-            .fetch_one(&self.pool)
-            .await?
-            .try_get(0)?;
+        .bind(now_us)
+        .fetch_one(&self.pool)
+        .await?
+        .try_get(0)?;
         Ok(u64::try_from(n).unwrap_or(0))
     }
 

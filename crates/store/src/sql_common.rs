@@ -145,9 +145,10 @@ impl HistoryEntry {
     }
 }
 
-/// The columns a writer stores of a finding row (the state as [`stored_state`] gives it; the
-/// next transition is no longer stored, `next_at_us` stays NULL).
-const FINDING_COLUMNS: &str = "case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, next_at_us, unit, officer, explain, updated_at_us";
+/// The columns a writer stores of a finding row (the state as [`stored_state`] gives it). The
+/// next transition is derived when the row is read; `next_at_us` is no longer written and stays
+/// NULL (migration 11).
+const FINDING_COLUMNS: &str = "case_id, rule, subject, ref, kind, state, started_us, due_us, warn_us, stopped_us, unit, officer, explain, updated_at_us";
 
 fn finding_row(r: &<Db as sqlx::Database>::Row) -> Result<FindingRow, sqlx::Error> {
     let subject: String = r.try_get(2)?;
@@ -983,10 +984,10 @@ impl StoreImpl {
             let sql = format!(
                 "INSERT INTO findings ({FINDING_COLUMNS}, unit_path, digest) VALUES {} ON CONFLICT (case_id, rule, subject, ref) DO UPDATE SET \
                  kind = excluded.kind, state = excluded.state, started_us = excluded.started_us, due_us = excluded.due_us, \
-                 warn_us = excluded.warn_us, stopped_us = excluded.stopped_us, next_at_us = excluded.next_at_us, \
+                 warn_us = excluded.warn_us, stopped_us = excluded.stopped_us, \
                  unit = excluded.unit, officer = excluded.officer, explain = excluded.explain, updated_at_us = excluded.updated_at_us, \
                  unit_path = excluded.unit_path, digest = excluded.digest",
-                row_placeholders(chunk.len(), 17)
+                row_placeholders(chunk.len(), 16)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
             for (r, path, digest) in chunk {
@@ -1001,7 +1002,6 @@ impl StoreImpl {
                     .bind(r.due_us)
                     .bind(r.warn_us)
                     .bind(r.stopped_us)
-                    .bind(r.next_at_us)
                     .bind(r.unit.clone())
                     .bind(r.officer.clone())
                     .bind(r.explain.clone())
@@ -1707,18 +1707,21 @@ impl StoreImpl {
         tx: &mut Transaction<'_, Db>,
         now_us: i64,
     ) -> Result<(i64, u64), StoreError> {
-        // A clock whose warning instant is in (old, now] (and before its due: one that warns at
-        // its due only becomes overdue), and one whose due is.
-        let warns = "state = 'open' AND warn_us > $1 AND warn_us <= $2";
-        let dues = "state = 'open' AND due_us > $1 AND due_us <= $2";
+        // An open clock whose warning instant, or whose due, is in (from, to].
+        let warns_in = |from: &str, to: &str| {
+            format!("state = 'open' AND warn_us > {from} AND warn_us <= {to}")
+        };
+        let dues_in = |from: &str, to: &str| {
+            format!("state = 'open' AND due_us > {from} AND due_us <= {to}")
+        };
         // Most calls are a live writer's, a few milliseconds after the last, with no clock due
         // in between: one statement moves the mark then.
         let quiet = sqlx::query(AssertSqlSafe(format!(
             "UPDATE timer_mark SET at_us = $1 WHERE id = 1 AND at_us < $1 \
              AND NOT EXISTS (SELECT 1 FROM {FINDINGS_BY_WARN} WHERE {}) \
              AND NOT EXISTS (SELECT 1 FROM {FINDINGS_BY_DUE} WHERE {})",
-            warns.replace("$1", "timer_mark.at_us").replace("$2", "$1"),
-            dues.replace("$1", "timer_mark.at_us").replace("$2", "$1"),
+            warns_in("timer_mark.at_us", "$1"),
+            dues_in("timer_mark.at_us", "$1"),
         )))
         .bind(now_us)
         .execute(&mut **tx)
@@ -1735,6 +1738,9 @@ impl StoreImpl {
         if now_us <= old {
             return Ok((old, 0));
         }
+        // From here `$1` is the old mark and `$2` the new one.
+        let (warns, dues) = (warns_in("$1", "$2"), dues_in("$1", "$2"));
+        // A clock that warns at its due only becomes overdue.
         for sql in [
             format!(
                 "INSERT INTO finding_history (case_id, rule, subject, ref, state, at_us, recorded_at_us, cause) \
@@ -1759,7 +1765,7 @@ impl StoreImpl {
         let mut counts = CountDelta::default();
         let mut moved = 0u64;
         for (table, condition) in [
-            (FINDINGS_BY_WARN, warns.to_owned()),
+            (FINDINGS_BY_WARN, warns),
             (FINDINGS_BY_DUE, format!("{dues} AND warn_us <= $1")),
         ] {
             let groups = sqlx::query(AssertSqlSafe(format!(
@@ -2207,8 +2213,9 @@ impl StoreImpl {
         }
         let depth = offset + limit;
         let mut parts = Vec::with_capacity(pairs.len() * 2);
-        let mut n = 0;
-        for (state, _) in pairs {
+        // The unit path each part binds, in order.
+        let mut binds: Vec<&str> = Vec::with_capacity(pairs.len() * 2);
+        for (state, path) in pairs {
             // A pair of an unsettled state walks the alert index, whose condition the query
             // must state in so many words for SQLite to use it; a settled one (most findings of
             // the pair's unit) walks the unit's findings in due order and skips the others.
@@ -2221,8 +2228,8 @@ impl StoreImpl {
                     ("due_us IS NOT NULL", "due_us, unit, case_id, rule, subject, ref"),
                     ("due_us IS NULL", "unit, case_id, rule, subject, ref"),
                 ] {
-                    n += 1;
-                    let p = param(n);
+                    binds.push(path);
+                    let (n, p) = (binds.len(), param(binds.len()));
                     parts.push(format!(
                         "SELECT * FROM (SELECT case_id, rule, subject, ref, due_us FROM findings \
                          WHERE {arm} AND unit_path = {p} AND {cond}{indexed} ORDER BY {order} LIMIT {depth}) b{n}"
@@ -2239,10 +2246,8 @@ impl StoreImpl {
             parts.join(" UNION ALL ")
         );
         let mut q = sqlx::query(AssertSqlSafe(sql));
-        for (state, path) in pairs {
-            for _ in 0..state_arms(state).len() * 2 {
-                q = q.bind(path.clone());
-            }
+        for path in binds {
+            q = q.bind(path.to_owned());
         }
         let rows = q.fetch_all(&self.pool).await?;
         Ok(rows

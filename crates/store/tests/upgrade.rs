@@ -1,6 +1,7 @@
 //! Upgrading a database written before open clocks were stored as `open` (migration 11): its
 //! stored states keep their meaning, the transitions the old timer had not yet written are
 //! written as it would have, and the counts hold the states as of the new timer's mark.
+//! PostgreSQL runs the same file (`migrations/common/`).
 
 #![cfg(test)]
 
@@ -165,18 +166,4 @@ async fn open_clocks_keep_their_states_across_the_upgrade() {
     // The pending clock and the warning one become overdue; the one that warns at that due
     // instant starts warning.
     assert_eq!(out.transitioned, 3);
-}
-
-/// The upgrade above runs on SQLite; PostgreSQL's migration 11 is the same SQL, word for word.
-#[test]
-fn both_databases_upgrade_with_the_same_sql() {
-    let dir = std::path::Path::new(env!("CARGO_MANIFEST_DIR")).join("migrations");
-    let read = |backend: &str| {
-        std::fs::read_to_string(
-            dir.join(backend)
-                .join("0011_clock_states_as_of_the_mark.sql"),
-        )
-        .unwrap()
-    };
-    assert_eq!(read("sqlite"), read("postgres"));
 }
