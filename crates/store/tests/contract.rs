@@ -174,6 +174,49 @@ async fn append_is_idempotent_by_id_and_content() {
     }
 }
 
+/// A batch is written without looking its ids up first; when the log refuses one as known, the
+/// attempt is rolled back and the batch written again after the look-up. A batch partly in the
+/// log stores the rest once, counts the known events as duplicates and keeps the chain whole.
+#[tokio::test]
+async fn a_batch_partly_in_the_log_stores_the_rest_once() {
+    for db in each_backend().await {
+        let s = &db.store;
+        let label = db.label;
+        let c1 = case_events("C1");
+        s.append(&c1[..2], now()).await.unwrap();
+        // The stored two come after new events, so the refused rows are not the first inserted.
+        let mut batch = case_events("C2");
+        batch.extend(c1.iter().cloned());
+        let out = s.append(&batch, now()).await.unwrap();
+        assert_eq!(
+            (out.accepted, out.duplicates, out.cases_touched),
+            (4, 2, 2),
+            "{label}"
+        );
+        assert_eq!(s.count_events().await.unwrap(), 6, "{label}");
+        let report = s.verify(&|_| {}).await.unwrap();
+        assert!(report.broken.is_none(), "{label}: {report:?}");
+        let ids: Vec<String> = s
+            .case_events("C1")
+            .await
+            .unwrap()
+            .into_iter()
+            .map(|e| e.event.id.to_string())
+            .collect();
+        assert_eq!(ids, ["C1-1", "C1-2", "C1-3"], "{label}");
+        // C1's third event is in its findings: the detention clock it starts.
+        let findings = s.case_findings("C1").await.unwrap();
+        assert!(
+            findings.iter().any(|f| f.reference == "C1-3"),
+            "{label}: {findings:?}"
+        );
+        // The next batch, all new, goes in at once after the refused one.
+        let out = s.append(&case_events("C3"), now()).await.unwrap();
+        assert_eq!((out.accepted, out.duplicates), (3, 0), "{label}");
+        assert!(s.verify(&|_| {}).await.unwrap().broken.is_none(), "{label}");
+    }
+}
+
 #[tokio::test]
 async fn a_conflict_rejects_the_whole_batch() {
     for db in each_backend().await {
