@@ -47,10 +47,6 @@ use crate::{
     UnitCoverage, User, UserChange, VerifyReport,
 };
 
-/// One batch's events with, position by position, their canonical bodies, their content hashes,
-/// whether each is new to the log, and the instant each is recorded at.
-type BatchRows<'a> = (&'a [Event], &'a [String], &'a [String], &'a [bool], &'a [i64]);
-
 /// Rows per multi-row statement: 13 columns × 300 rows stays under both databases' bind limits.
 const INSERT_CHUNK: usize = 300;
 /// Keys per `IN (…)` lookup.
@@ -1070,15 +1066,10 @@ impl StoreImpl {
 
     /// The batch checks that need the stored log: duplicates and conflicts by id, and retraction
     /// targets. Returns which positions are new, the number of no-op duplicates, and the problems.
-    ///
-    /// With `probe` false the batch's ids are not looked up in the log: every id not repeated
-    /// within the batch counts as new, and the insert that follows ([`Self::write_events`],
-    /// optimistic) finds out otherwise, when the log's unique index refuses a row.
     async fn check_against_log(
         tx: &mut Transaction<'_, Db>,
         batch: &[Event],
         hashes: &[String],
-        probe: bool,
     ) -> Result<(Vec<bool>, u64, Vec<BatchProblem>), StoreError> {
         let mut problems = Vec::new();
         let mut duplicates = 0u64;
@@ -1111,11 +1102,7 @@ impl StoreImpl {
         }
 
         // Events already in the log.
-        let firsts: Vec<(&str, usize)> = if probe {
-            first_by_id.iter().map(|(k, v)| (*k, *v)).collect()
-        } else {
-            Vec::new()
-        };
+        let firsts: Vec<(&str, usize)> = first_by_id.iter().map(|(k, v)| (*k, *v)).collect();
         for chunk in firsts.chunks(LOOKUP_CHUNK) {
             let sql = format!(
                 "SELECT id, content_hash FROM events WHERE id IN ({})",
@@ -1300,16 +1287,7 @@ impl StoreImpl {
             audits,
         };
         let started = std::time::Instant::now();
-        // Optimistically first: the log's unique index tells whether an id is known already, so
-        // the ids are looked up only when it refuses one (a batch sent again), in a second
-        // transaction that starts over (`docs/performance-notes.md`, eighteenth round).
-        let outcome = match self.write_group_tx(&g, false).await {
-            Ok(None) => self.write_group_tx(&g, true).await.and_then(|written| {
-                written.ok_or_else(|| corrupt("append", "an id refused after its look-up"))
-            }),
-            Ok(Some(out)) => Ok(out),
-            Err(e) => Err(e),
-        };
+        let outcome = self.write_group_tx(&g).await;
         // What an operator needs to see whether the writer keeps up (`RUST_LOG=casewatch_store=debug`).
         tracing::debug!(
             batches = g.lens.len(),
@@ -1328,15 +1306,10 @@ impl StoreImpl {
     /// one when that is equivalent to writing them one after the other (no problem in any, no
     /// retraction of an event of a later batch); otherwise one after the other, each checked
     /// against the log as the earlier ones left it. `Err` only when the transaction fails.
-    ///
-    /// With `probe` false the ids are not looked up before the insert
-    /// ([`Self::check_against_log`]); `None` when the log refused one of them as known: the
-    /// transaction was rolled back and the group must be written again with `probe`.
     async fn write_group_tx(
         &self,
         g: &Group,
-        probe: bool,
-    ) -> Result<Option<Vec<Result<AppendOutcome, StoreError>>>, StoreError> {
+    ) -> Result<Vec<Result<AppendOutcome, StoreError>>, StoreError> {
         let mut tx = begin_write(&self.pool).await?;
         let at_us: Vec<i64> = g
             .lens
@@ -1346,14 +1319,11 @@ impl StoreImpl {
             .collect();
         if g.lens.len() > 1 && g.mergeable() {
             let (is_new, _, problems) =
-                Self::check_against_log(&mut tx, &g.events, &g.hashes, probe).await?;
+                Self::check_against_log(&mut tx, &g.events, &g.hashes).await?;
             // The group is evaluated as of its latest batch (a group has at least two).
             if let (true, Some(now)) = (problems.is_empty(), g.ats.iter().copied().max()) {
-                let rows = (&g.events[..], &g.bodies[..], &g.hashes[..], &is_new[..], &at_us[..]);
-                if self.write_events(&mut tx, rows, now, !probe).await?.is_none() {
-                    tx.rollback().await?;
-                    return Ok(None);
-                }
+                self.write_events(&mut tx, &g.events, &g.bodies, &g.hashes, &is_new, &at_us, now)
+                    .await?;
                 self.write_group_audits(&mut tx, &g.audits).await?;
                 tx.commit().await?;
                 let mut out = Vec::with_capacity(g.lens.len());
@@ -1376,7 +1346,7 @@ impl StoreImpl {
                         cases_touched: cases.len() as u64,
                     }));
                 }
-                return Ok(Some(out));
+                return Ok(out);
             }
         }
         let mut out = Vec::with_capacity(g.lens.len());
@@ -1393,16 +1363,14 @@ impl StoreImpl {
                 return Err(corrupt("append", "a batch outside its group"));
             };
             let (is_new, duplicates, problems) =
-                Self::check_against_log(&mut tx, events, hashes, probe).await?;
+                Self::check_against_log(&mut tx, events, hashes).await?;
             if !problems.is_empty() {
                 out.push(Err(StoreError::Rejected(problems)));
                 continue;
             }
-            let rows = (events, bodies, hashes, &is_new[..], at_us);
-            let Some(touched) = self.write_events(&mut tx, rows, *at, !probe).await? else {
-                tx.rollback().await?;
-                return Ok(None);
-            };
+            let touched = self
+                .write_events(&mut tx, events, bodies, hashes, &is_new, at_us, *at)
+                .await?;
             out.push(Ok(AppendOutcome {
                 accepted: is_new.iter().filter(|b| **b).count() as u64,
                 duplicates,
@@ -1411,23 +1379,22 @@ impl StoreImpl {
         }
         self.write_group_audits(&mut tx, &g.audits).await?;
         tx.commit().await?;
-        Ok(Some(out))
+        Ok(out)
     }
 
-    /// Appends the new ones among the batch's events (`is_new`) to the log, each recorded at its
-    /// instant in `at_us`, and rebuilds the cases they touch as of `now`. Returns the number of
-    /// cases.
-    ///
-    /// `optimistic`: the ids were not looked up in the log ([`Self::check_against_log`]), so a
-    /// row whose id is known is skipped by the insert instead of failing it, and `None` says so;
-    /// the caller then rolls the transaction back (its rows are incomplete) and writes again.
+    /// Appends the new ones among `events` (`is_new`) to the log, each recorded at its instant in
+    /// `at_us`, and rebuilds the cases they touch as of `now`. Returns the number of cases.
+    #[expect(clippy::too_many_arguments, reason = "the columns of one batch, each its own slice")]
     async fn write_events(
         &self,
         tx: &mut Transaction<'_, Db>,
-        (events, bodies, hashes, is_new, at_us): BatchRows<'_>,
+        events: &[Event],
+        bodies: &[String],
+        hashes: &[String],
+        is_new: &[bool],
+        at_us: &[i64],
         now: Timestamp,
-        optimistic: bool,
-    ) -> Result<Option<u64>, StoreError> {
+    ) -> Result<u64, StoreError> {
         let head = sqlx::query("SELECT seq, hash FROM events ORDER BY seq DESC LIMIT 1")
             .fetch_optional(&mut **tx)
             .await?;
@@ -1446,14 +1413,9 @@ impl StoreImpl {
             .collect();
         let mut touched: Vec<String> = Vec::new();
         let mut by_case: HashMap<&str, Vec<(i64, &Event)>> = HashMap::new();
-        let on_conflict = if optimistic {
-            " ON CONFLICT (id) DO NOTHING"
-        } else {
-            ""
-        };
         for chunk in fresh.chunks(INSERT_CHUNK) {
             let sql = format!(
-                "INSERT INTO events (seq, id, case_id, type, subject, at_us, recorded_at_us, unit, officer, body, content_hash, prev_hash, hash) VALUES {}{on_conflict}",
+                "INSERT INTO events (seq, id, case_id, type, subject, at_us, recorded_at_us, unit, officer, body, content_hash, prev_hash, hash) VALUES {}",
                 row_placeholders(chunk.len(), 13)
             );
             let mut q = sqlx::query(AssertSqlSafe(sql));
@@ -1480,14 +1442,11 @@ impl StoreImpl {
                 }
                 of_case.push((seq, *e));
             }
-            let inserted = q.execute(&mut **tx).await?.rows_affected();
-            if inserted != chunk.len() as u64 {
-                return Ok(None);
-            }
+            q.execute(&mut **tx).await?;
         }
         self.rebuild_cases(tx, &touched, now, "event", &by_case)
             .await?;
-        Ok(Some(touched.len() as u64))
+        Ok(touched.len() as u64)
     }
 
     async fn verify_impl(

@@ -174,9 +174,8 @@ async fn append_is_idempotent_by_id_and_content() {
     }
 }
 
-/// A batch is written without looking its ids up first; when the log refuses one as known, the
-/// attempt is rolled back and the batch written again after the look-up. A batch partly in the
-/// log stores the rest once, counts the known events as duplicates and keeps the chain whole.
+/// A batch partly in the log stores the rest once, counts the known events as duplicates and
+/// keeps the chain whole and gap-free, whichever position the known events hold.
 #[tokio::test]
 async fn a_batch_partly_in_the_log_stores_the_rest_once() {
     for db in each_backend().await {
@@ -184,7 +183,7 @@ async fn a_batch_partly_in_the_log_stores_the_rest_once() {
         let label = db.label;
         let c1 = case_events("C1");
         s.append(&c1[..2], now()).await.unwrap();
-        // The stored two come after new events, so the refused rows are not the first inserted.
+        // The stored two come after new events.
         let mut batch = case_events("C2");
         batch.extend(c1.iter().cloned());
         let out = s.append(&batch, now()).await.unwrap();
@@ -210,7 +209,6 @@ async fn a_batch_partly_in_the_log_stores_the_rest_once() {
             findings.iter().any(|f| f.reference == "C1-3"),
             "{label}: {findings:?}"
         );
-        // The next batch, all new, goes in at once after the refused one.
         let out = s.append(&case_events("C3"), now()).await.unwrap();
         assert_eq!((out.accepted, out.duplicates), (3, 0), "{label}");
         assert!(s.verify(&|_| {}).await.unwrap().broken.is_none(), "{label}");
