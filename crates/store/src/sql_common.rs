@@ -37,7 +37,8 @@ use sqlx::{AssertSqlSafe, Row};
 
 use crate::migrate::Migration;
 use crate::state::{
-    MARK, state_arms, state_at, state_sql, state_sql_at, states_condition, stored_state,
+    MARK, next_transition_sql, state_arms, state_at, state_sql, state_sql_at, states_condition,
+    stored_state,
 };
 use crate::{
     ApiToken, AppendOutcome, AuditEntry, AuditQuery, AuditRow, AuditVerifyReport, Backend,
@@ -70,10 +71,9 @@ const UNSETTLED: &str = "state NOT IN ('met', 'passed')";
 fn finding_select(p: &str) -> String {
     format!(
         "{p}case_id, {p}rule, {p}subject, {p}ref, {p}kind, {state}, {p}started_us, {p}due_us, {p}warn_us, \
-         {p}stopped_us, CASE WHEN {p}state <> 'open' OR {p}due_us <= {MARK} THEN NULL \
-         WHEN {p}warn_us <= {MARK} THEN {p}due_us ELSE {p}warn_us END, \
-         {p}unit, {p}officer, {p}explain, {p}updated_at_us",
-        state = state_sql(p)
+         {p}stopped_us, {next}, {p}unit, {p}officer, {p}explain, {p}updated_at_us",
+        state = state_sql(p),
+        next = next_transition_sql(p)
     )
 }
 

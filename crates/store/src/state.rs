@@ -5,7 +5,8 @@
 //! instants, and its state as of the timer's mark (`timer_mark`, the instant up to which every
 //! transition is in the history and the counts) is derived when it is read, so that no
 //! transition rewrites the row (`docs/performance-notes.md`, seventeenth round). The SQL form of
-//! [`state_at`] is [`state_sql`], and a filter by state is [`states_condition`]; they must agree
+//! [`state_at`] is [`state_sql`], the row's next transition [`next_transition_sql`], and a filter
+//! by state is [`states_condition`]; they must agree
 //! (`the_sql_and_the_rust_forms_of_a_state_agree`).
 
 use casewatch_engine::{Finding, State};
@@ -58,6 +59,16 @@ pub(crate) fn state_sql_at(p: &str, at: &str) -> String {
     )
 }
 
+/// The next instant at which time alone changes the state of a row of `findings` (columns
+/// prefixed by `p`), as of the mark: an open clock's warning instant until it passes, then its
+/// due; NULL for every other row and for an overdue clock.
+pub(crate) fn next_transition_sql(p: &str) -> String {
+    format!(
+        "CASE WHEN {p}state <> 'open' OR {p}due_us <= {MARK} THEN NULL \
+         WHEN {p}warn_us <= {MARK} THEN {p}due_us ELSE {p}warn_us END"
+    )
+}
+
 /// The conditions, one of which a row of `findings` meets when its state as of the mark is
 /// `state`: an open clock's by its instants, any other's by its stored state. Each is a range of
 /// the alert index of its own, so that a list can walk them apart. An unknown state matches
@@ -107,12 +118,30 @@ mod tests {
         }
     }
 
-    /// Every row's state read through `state_sql` is `state_at`'s, and the row meets the
+    /// A row as read back: row id, stored state, warning and due instants, state and next
+    /// transition in SQL.
+    type Read = (i64, String, Option<i64>, Option<i64>, String, Option<i64>);
+
+    /// What [`next_transition_sql`] must give: the instant `state_at` next changes at, if time
+    /// alone changes it.
+    fn next_transition_at(
+        stored: &str,
+        warn_us: Option<i64>,
+        due_us: Option<i64>,
+        at_us: i64,
+    ) -> Option<i64> {
+        match state_at(stored, warn_us, due_us, at_us) {
+            _ if stored != "open" => None,
+            "running" => warn_us,
+            "warning" => due_us,
+            _ => None,
+        }
+    }
+
+    /// Every row's state read through `state_sql` is `state_at`'s, its next transition through
+    /// `next_transition_sql` the instant that state next changes at, and the row meets the
     /// condition of that state (`states_condition`, `state_arms`) and of no other, at every
     /// position of the mark.
-    /// A row as read back: row id, stored state, warning and due instants, state in SQL.
-    type Read = (i64, String, Option<i64>, Option<i64>, String);
-
     #[test]
     fn the_sql_and_the_rust_forms_of_a_state_agree() {
         let db = rusqlite::Connection::open_in_memory().unwrap();
@@ -147,21 +176,34 @@ mod tests {
             db.execute("UPDATE timer_mark SET at_us = ?1", [mark])
                 .unwrap();
             let sql = format!(
-                "SELECT rowid, state, warn_us, due_us, {} FROM findings",
-                state_sql("")
+                "SELECT rowid, state, warn_us, due_us, {}, {} FROM findings",
+                state_sql(""),
+                next_transition_sql("")
             );
             let mut stmt = db.prepare(&sql).unwrap();
             let read: Vec<Read> = stmt
                 .query_map([], |r| {
-                    Ok((r.get(0)?, r.get(1)?, r.get(2)?, r.get(3)?, r.get(4)?))
+                    Ok((
+                        r.get(0)?,
+                        r.get(1)?,
+                        r.get(2)?,
+                        r.get(3)?,
+                        r.get(4)?,
+                        r.get(5)?,
+                    ))
                 })
                 .unwrap()
                 .collect::<Result<_, _>>()
                 .unwrap();
             assert_eq!(read.len(), rows.len());
-            for (rowid, stored, warn, due, in_sql) in read {
+            for (rowid, stored, warn, due, in_sql, next_in_sql) in read {
                 let expected = state_at(&stored, warn, due, mark);
                 assert_eq!(in_sql, expected, "{stored} {warn:?} {due:?} at {mark}");
+                assert_eq!(
+                    next_in_sql,
+                    next_transition_at(&stored, warn, due, mark),
+                    "{stored} {warn:?} {due:?} at {mark}: next transition"
+                );
                 for state in State::ALL {
                     let sql = format!(
                         "SELECT COUNT(*) FROM findings WHERE rowid = ?1 AND {}",
